@@ -1,0 +1,218 @@
+"""The steps of a full run, each one a plain function that a Prefect task (or a test) calls.
+
+Steps talk through the store and pass only ids and paths: ``prepare`` records the run and lists
+the source files, ``ingest_source`` reads one file into documents and segments,
+``annotate_documents`` tags a batch of documents, ``analyse`` writes the matrices and ``report``
+renders the report. Each step skips work the store already holds for the same source and
+config, so a re-run after a crash completes what is missing and nothing more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.analysis import build_matrices, strongest_quotes, write_matrices
+from pipeline.codebook import Codebook, load_codebook
+from pipeline.config import RunConfig
+from pipeline.errors import UnreadableFile
+from pipeline.ingest import SourceFile, discover, load_cases, read_document
+from pipeline.models import SkippedFile
+from pipeline.nlp import build_nlp, pipeline_description
+from pipeline.report import ReportData, render_report
+from pipeline.segment import segment_document
+from pipeline.store import Store
+from pipeline.tagging import RuleTagger, annotate
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What ``prepare`` decided: the run id, the sources to read and what was skipped already."""
+
+    run_id: str
+    sources: list[SourceFile]
+    skipped: list[SkippedFile]
+    codebook_sha256: str
+    fingerprint: str
+    segment_fingerprint: str
+
+
+@dataclass
+class IngestOutcome:
+    """Result of reading one source file."""
+
+    source: str
+    document_ids: list[str] = field(default_factory=list)
+    skipped: SkippedFile | None = None
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run did, for the CLI and the Prefect artifact."""
+
+    run_id: str
+    documents: int
+    segments: int
+    tags: int
+    skipped: list[SkippedFile]
+    uncased: list[str]
+    outputs: dict[str, Path]
+
+
+def segment_fingerprint(config: RunConfig) -> str:
+    """Hash of what decides a document's text and segments (not its tags)."""
+    blob = config.ingest.model_dump_json() + config.segment.model_dump_json()
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def open_store(config: RunConfig) -> Store:
+    """The store named by the config (default: SQLite file in the output folder)."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    return Store(config.resolved_store_url())
+
+
+def prepare(config: RunConfig, codebook: Codebook | None = None) -> RunPlan:
+    """Validate inputs, record the run, save codebook and cases, list the source files.
+
+    Raises:
+        InvalidCodebook: The codebook has problems (nothing has been processed).
+        InvalidInput: The corpus folder or its cases.csv is unusable.
+    """
+    codebook = codebook or load_codebook(config.codebook)
+    cases = load_cases(config.corpus)
+    sources, skipped = discover(config.corpus, config.ingest)
+    store = open_store(config)
+    try:
+        sha = store.save_codebook(codebook)
+        store.save_cases(cases.attributes)
+        fingerprint = config.fingerprint(sha)
+        run_id = uuid.uuid4().hex[:12]
+        store.start_run(run_id, config.model_dump(mode="json"), sha, fingerprint, __version__)
+    finally:
+        store.close()
+    config.save(config.out)
+    return RunPlan(run_id, sources, skipped, sha, fingerprint, segment_fingerprint(config))
+
+
+def ingest_source(config: RunConfig, plan: RunPlan, source: SourceFile) -> IngestOutcome:
+    """Read one source file into documents and segments in the store (one transaction each).
+
+    A file whose content and settings are unchanged since it was last stored is not read again.
+    A file that cannot be read comes back as ``skipped`` with the reason; it never raises.
+    """
+    outcome = IngestOutcome(source=source.rel)
+    store = open_store(config)
+    try:
+        state = store.document_state()
+        known = state.get(source.rel)
+        if known and known[0] == source.sha256 and known[1] == plan.segment_fingerprint:
+            outcome.document_ids.append(source.rel)
+            outcome.reused = True
+        else:
+            try:
+                docs = read_document(source, load_cases(config.corpus), config.ingest)
+            except UnreadableFile as exc:
+                outcome.skipped = SkippedFile(source.rel, exc.reason)
+                return outcome
+            for doc in docs:
+                known = state.get(doc.id)
+                if not (known and known[0] == doc.sha256 and known[1] == plan.segment_fingerprint):
+                    store.save_document(doc, segment_document(doc, config.segment), plan.segment_fingerprint)
+                outcome.document_ids.append(doc.id)
+        store.add_run_documents(plan.run_id, outcome.document_ids)
+    finally:
+        store.close()
+    return outcome
+
+
+def annotate_documents(config: RunConfig, plan: RunPlan, document_ids: list[str],
+                       codebook: Codebook | None = None) -> int:
+    """Run NLP and the taggers over a batch of documents; store tags per document.
+
+    Documents already tagged with the same codebook and settings are skipped.
+
+    Returns:
+        Number of documents (re)tagged.
+    """
+    store = open_store(config)
+    try:
+        state = store.document_state()
+        todo = [d for d in document_ids if state.get(d, (None, None, None))[2] != plan.fingerprint]
+        if not todo:
+            return 0
+        codebook = codebook or load_codebook(config.codebook)
+        nlp = build_nlp(config.nlp)
+        taggers = [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+        for document_id in todo:
+            found = [tag for _, tag_list in annotate(store.iter_segments([document_id]), nlp, taggers,
+                                                     config.nlp.batch_size) for tag in tag_list]
+            store.save_tags(document_id, found, plan.codebook_sha256, plan.fingerprint)
+        return len(todo)
+    finally:
+        store.close()
+
+
+def _frames(store: Store, config: RunConfig, plan: RunPlan):
+    doc_ids = store.run_document_ids(plan.run_id)
+    segments = store.segments_frame(doc_ids)
+    tags = store.tags_frame(doc_ids, plan.codebook_sha256)
+    cases = store.cases_frame(sorted(set(segments["case_id"])) if not segments.empty else [])
+    return doc_ids, segments, tags, cases
+
+
+def analyse(config: RunConfig, plan: RunPlan, codebook: Codebook | None = None) -> list[Path]:
+    """Build the case x code / case x theme matrices, co-occurrence and crosstab; write them."""
+    codebook = codebook or load_codebook(config.codebook)
+    store = open_store(config)
+    try:
+        _, segments, tags, cases = _frames(store, config, plan)
+    finally:
+        store.close()
+    matrices = build_matrices(segments, tags, cases, codebook, attribute=config.attribute)
+    return write_matrices(matrices, config.out)
+
+
+def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile],
+           codebook: Codebook | None = None) -> RunSummary:
+    """Render report.html and report.md, close the run and summarise it."""
+    codebook = codebook or load_codebook(config.codebook)
+    store = open_store(config)
+    try:
+        doc_ids, segments, tags, cases = _frames(store, config, plan)
+        docs = store.documents_frame(doc_ids)
+        store.finish_run(plan.run_id, "completed", skipped)
+    finally:
+        store.close()
+    matrices = build_matrices(segments, tags, cases, codebook, attribute=config.attribute)
+    quotes = strongest_quotes(segments, tags, per_code=config.quotes_per_code)
+    seg_counts = segments.groupby("document_id").size().to_dict() if not segments.empty else {}
+    speakers = (segments.dropna(subset=["speaker"]).groupby("document_id")["speaker"]
+                .agg(lambda s: sorted(set(s))).to_dict() if not segments.empty else {})
+    overview = [
+        dict(id=r.document_id, case=r.case_id, format=r.format, n_words=int(r.n_words),
+             n_segments=int(seg_counts.get(r.document_id, 0)), speakers=speakers.get(r.document_id, []))
+        for r in docs.itertuples()
+    ]
+    uncased = [r.document_id for r in docs.itertuples() if (r.meta or {}).get("case_source") == "own"]
+    nlp = build_nlp(config.nlp)
+    data = ReportData(
+        study=config.corpus.name,
+        kwali_version=__version__,
+        config=config.model_dump(mode="json"),
+        codebook=codebook,
+        codebook_sha256=plan.codebook_sha256,
+        documents=overview,
+        cases=cases,
+        skipped=skipped,
+        uncased=uncased,
+        matrices=matrices,
+        quotes=quotes,
+        methods={"run_id": plan.run_id, "nlp": pipeline_description(nlp), "unit": config.segment.unit.value,
+                 "taggers": ", ".join(config.tag.methods), "min_score": config.tag.min_score},
+    )
+    outputs = render_report(data, config.out)
+    return RunSummary(plan.run_id, len(doc_ids), len(segments), len(tags), skipped, uncased, outputs)

@@ -1,0 +1,134 @@
+"""Codebook loading: valid files load; every kind of problem is reported with its line."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.codebook import load_codebook, parse_pattern
+from pipeline.errors import InvalidCodebook
+
+GOOD = """\
+id: mini
+label: Mini
+version: 2
+themes:
+  - id: trust
+    label: Vertrouwen
+    definition: Over vertrouwen.
+    codes:
+      - id: trust.building
+        label: Opbouwen
+        definition: Vertrouwen opbouwen.
+        patterns: [vertrouwen]
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "cb.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(tmp_path, text):
+    with pytest.raises(InvalidCodebook) as info:
+        load_codebook(write(tmp_path, text))
+    return info.value.problems
+
+
+def test_valid_codebook_loads_with_version_as_text(tmp_path):
+    book = load_codebook(write(tmp_path, GOOD))
+    assert book.version == "2"
+    assert book.theme_of() == {"trust.building": "trust"}
+    assert book.codes[0].patterns[0].weight == 1.0
+
+
+def test_hash_is_stable_and_changes_with_content(tmp_path):
+    first = load_codebook(write(tmp_path, GOOD)).sha256()
+    assert load_codebook(write(tmp_path, GOOD)).sha256() == first
+    assert load_codebook(write(tmp_path, GOOD.replace("[vertrouwen]", "[wantrouwen]"))).sha256() != first
+
+
+def test_duplicate_id_is_reported_with_both_lines(tmp_path):
+    text = GOOD + """\
+      - id: trust.building
+        label: Nog eens
+        definition: Dubbel.
+"""
+    found = problems(tmp_path, text)
+    assert len(found) == 1
+    assert found[0].line == 13
+    assert "duplicate id 'trust.building'" in found[0].what and "line 9" in found[0].what
+
+
+def test_unknown_parent_is_reported(tmp_path):
+    found = problems(tmp_path, GOOD + "        parent: trust.nope\n")
+    assert [p.line for p in found] == [13]
+    assert "unknown parent 'trust.nope'" in found[0].what
+    assert "use the id of a code" in found[0].fix
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    found = problems(tmp_path, GOOD.replace("    label: Vertrouwen\n", "    label: [Vertrouwen\n"))
+    assert len(found) == 1 and found[0].line is not None
+    assert "invalid YAML" in found[0].what
+
+
+def test_bad_regex_pattern_is_reported_with_line_and_fix(tmp_path):
+    found = problems(tmp_path, GOOD.replace("[vertrouwen]", '["re:vertrouw(en"]'))
+    assert len(found) == 1
+    assert found[0].line == 12
+    assert "invalid regular expression" in found[0].what
+    assert "Pattern syntax" in found[0].fix
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    text = GOOD.replace("[vertrouwen]", '["*"]') + """\
+        parent: trust.nope
+      - id: Trust Bad
+        label: x
+        definition: x
+        colour: red
+"""
+    found = problems(tmp_path, text)
+    whats = " | ".join(p.what for p in found)
+    assert "no word to match" in whats
+    assert "colour" in whats
+    # pydantic problems stop the cross-checks; the three found here each carry a line number
+    assert all(p.line for p in found)
+
+
+def test_cross_check_problems_are_collected_together(tmp_path):
+    text = GOOD + """\
+        parent: trust.nope
+      - id: Trust Bad
+        label: x
+        definition: x
+"""
+    found = problems(tmp_path, text)
+    assert len(found) == 2
+    assert {p.line for p in found} == {13, 14}
+
+
+def test_missing_file_and_non_mapping(tmp_path):
+    with pytest.raises(InvalidCodebook, match="file not found"):
+        load_codebook(tmp_path / "missing.yaml")
+    assert "must be a mapping" in problems(tmp_path, "- a\n- b\n")[0].what
+
+
+def test_parse_pattern_token_kinds():
+    assert parse_pattern("afspraak|contract * re:na.*") == [
+        {"LEMMA": {"IN": ["afspraak", "contract"]}},
+        {"OP": "?"},
+        {"LOWER": {"REGEX": "^(?:na.*)$"}},
+    ]
+
+
+def test_default_codebook_is_valid_and_has_required_themes():
+    from pipeline.config import DEFAULT_CODEBOOK
+
+    book = load_codebook(DEFAULT_CODEBOOK)
+    ids = [t.id for t in book.themes]
+    for required in ("trust", "temporality", "roles", "collaboration", "workspace", "value_creation", "governance"):
+        assert required in ids
+    for theme in book.themes:
+        assert len(theme.codes) >= 3, theme.id
