@@ -1,0 +1,97 @@
+"""Theme-level coding quality of ``kwali tag`` on the development gold set.
+
+The gold set (bench/gold/seeds_dev.jsonl) holds offsets into the seed documents in
+../shared/corpora/seeds, never their text. This script cuts the paragraphs out, codes them with
+the given codebook exactly as ``kwali tag`` does, and prints precision, recall and F1 per theme
+and the macro-F1 over trust, temporality and roles.
+
+    python bench/quality.py [--codebook FILE] [--json OUT] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.codebook import load_codebook  # noqa: E402
+from pipeline.config import DEFAULT_CODEBOOK  # noqa: E402
+from pipeline.tagfile import tag_records  # noqa: E402
+
+THEMES = ("trust", "temporality", "roles")
+GOLD = ROOT / "bench" / "gold" / "seeds_dev.jsonl"
+SEEDS = ROOT.parent / "shared" / "corpora" / "seeds"
+
+
+def load_gold(gold: Path = GOLD, seeds: Path = SEEDS) -> list[dict]:
+    """Gold rows with their paragraph text cut from the seed files (sha1-checked)."""
+    texts: dict[str, str] = {}
+    rows = []
+    for line in gold.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["file"] not in texts:
+            texts[row["file"]] = (seeds / row["file"]).read_text(encoding="utf-8")
+        text = texts[row["file"]][row["start"]:row["end"]]
+        if hashlib.sha1(text.encode("utf-8")).hexdigest() != row["sha1"]:
+            raise SystemExit(f"gold row {row['file']}:{row['start']} does not match the seed text (sha1)")
+        rows.append({**row, "text": text, "id": f"{row['file']}:{row['start']}"})
+    return rows
+
+
+def scores(gold: list[set[str]], predicted: list[set[str]], themes=THEMES) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support per theme, plus the macro average."""
+    out: dict[str, dict[str, float]] = {}
+    for theme in themes:
+        tp = sum(theme in g and theme in p for g, p in zip(gold, predicted))
+        fp = sum(theme not in g and theme in p for g, p in zip(gold, predicted))
+        fn = sum(theme in g and theme not in p for g, p in zip(gold, predicted))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[theme] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn, "tp": tp, "fp": fp,
+                      "fn": fn}
+    out["macro"] = {k: sum(out[t][k] for t in themes) / len(themes) for k in ("precision", "recall", "f1")}
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--codebook", type=Path, default=DEFAULT_CODEBOOK)
+    parser.add_argument("--json", type=Path, help="also write the scores as JSON here")
+    parser.add_argument("--errors", action="store_true", help="list false positives and negatives")
+    args = parser.parse_args()
+    if not SEEDS.is_dir():
+        print(f"skipped: seed documents not found at {SEEDS}")
+        return 0
+    rows = load_gold()
+    book = load_codebook(args.codebook)
+    coded = list(tag_records([(r["id"], r["text"]) for r in rows], book))
+    gold = [set(r["labels"]) & set(THEMES) for r in rows]
+    predicted = [set(c["themes"]) & set(THEMES) for c in coded]
+    result = scores(gold, predicted)
+    print(f"Development gold set: {len(rows)} paragraphs from {len({r['file'] for r in rows})} seed documents")
+    print(f"{'theme':<12} {'P':>6} {'R':>6} {'F1':>6} {'support':>8}")
+    for theme in THEMES:
+        s = result[theme]
+        print(f"{theme:<12} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['support']:8d}")
+    m = result["macro"]
+    print(f"{'macro':<12} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f}")
+    if args.errors:
+        for row, g, p, c in zip(rows, gold, predicted, coded):
+            for theme in THEMES:
+                if (theme in g) != (theme in p):
+                    kind = "FN" if theme in g else "FP"
+                    ev = [e["text"] for code in c["codes"] if code["theme"] == theme for e in code["evidence"]]
+                    print(f"{kind} {theme:<12} {row['id']:<32} evidence={ev} :: {row['rationale']}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
