@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.analysis.quotes import escape_markdown, evidence_spans, mark_evidence, strongest_quotes
 from pipeline.models import Evidence, Polarity
@@ -138,3 +143,14 @@ def test_mark_evidence_markdown_bolds_and_escapes():
 def test_mark_evidence_rejects_unknown_style():
     with pytest.raises(ValueError):
         mark_evidence("x", [], "latex")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ab <>&\"'*_|\n")), max_size=30),
+       spans=st.lists(st.tuples(st.integers(-5, 35), st.integers(-5, 35)), max_size=4))
+def test_marking_never_changes_the_text(text, spans):
+    # Offsets are sacred: removing the marks and unescaping gives back exactly the quote.
+    marked = mark_evidence(text, spans, "html")
+    assert html.unescape(re.sub(r"</?mark>", "", marked)) == text
+    assert marked.count("<mark>") == marked.count("</mark>") == len(evidence_spans(text, spans))
+    assert "<" not in re.sub(r"</?mark>", "", marked)

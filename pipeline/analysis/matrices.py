@@ -365,9 +365,11 @@ def _for_file(matrix: pd.DataFrame, first_column: str) -> pd.DataFrame:
     return table.reset_index()
 
 
-def _file_stem(text: str) -> str:
+def crosstab_filename(attribute: str) -> str:
+    """File name of the crosstab CSV for ``attribute``, safe for any cases.csv header."""
     # Attribute names come from a researcher's cases.csv header ("stad / regio").
-    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "attribute"
+    stem = re.sub(r"[^\w.-]+", "_", attribute).strip("_") or "attribute"
+    return f"crosstab_{stem}.csv"
 
 
 def write_matrices(matrices: Matrices, out_dir: str | Path) -> list[Path]:
@@ -404,5 +406,5 @@ def write_matrices(matrices: Matrices, out_dir: str | Path) -> list[Path]:
     csv(matrices.cooccurrence_codes, "cooccurrence_codes.csv", "code")
     csv(matrices.cooccurrence_themes, "cooccurrence_themes.csv", "theme")
     if matrices.attribute is not None and "segments" in matrices.crosstab:
-        csv(matrices.crosstab["segments"], f"crosstab_{_file_stem(matrices.attribute)}.csv", matrices.attribute)
+        csv(matrices.crosstab["segments"], crosstab_filename(matrices.attribute), matrices.attribute)
     return written

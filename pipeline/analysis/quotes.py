@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from pipeline.codebook import Codebook
 from pipeline.analysis.matrices import CASE_ID, polarity_values, validate_segments, validate_tags
+from pipeline.codebook import Codebook
 from pipeline.errors import InvalidInput
 
 
@@ -116,8 +116,10 @@ def strongest_quotes(segments: pd.DataFrame, tags: pd.DataFrame, per_code: int =
         raise ValueError(f"per_code must be at least 1, got {per_code}")
     code_order = {code.id: i for i, code in enumerate(codebook.codes)} if codebook is not None else None
     candidates = tags.assign(polarity=polarity_values(tags), evidence=tags["evidence"].map(evidence_list))
-    if code_order is not None:
+    if codebook is not None:
+        # As in the matrices, the codebook (not the tag) decides which theme a code is in.
         candidates = candidates[candidates["code_id"].isin(code_order)]
+        candidates = candidates.assign(theme_id=candidates["code_id"].map(codebook.theme_of()))
     if candidates.empty:
         return []
     candidates = candidates.assign(n_evidence=candidates["evidence"].map(len))
