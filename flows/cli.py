@@ -27,8 +27,8 @@ app = typer.Typer(help="Kwali: reproducible, local coding of Dutch qualitative r
 codebook_app = typer.Typer(help="Work with codebooks.", no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 CodebookOpt = Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML.")]
 
