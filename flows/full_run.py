@@ -7,14 +7,13 @@ pass ids and paths, not data: the store in between holds the documents, segments
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-
 import flows  # noqa: F401  (analytics off before prefect is imported)
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from pipeline import run as steps
+from pipeline.analysis import Matrices
 from pipeline.config import RunConfig
 from pipeline.ingest import SourceFile
 from pipeline.models import SkippedFile
@@ -39,13 +38,14 @@ def annotate_task(config: RunConfig, plan: steps.RunPlan, document_ids: list[str
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
-def analyse_task(config: RunConfig, plan: steps.RunPlan) -> list[Path]:
+def analyse_task(config: RunConfig, plan: steps.RunPlan) -> Matrices:
     return steps.analyse(config, plan)
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def report_task(config: RunConfig, plan: steps.RunPlan, skipped: list[SkippedFile]) -> steps.RunSummary:
-    return steps.report(config, plan, skipped)
+def report_task(config: RunConfig, plan: steps.RunPlan, skipped: list[SkippedFile],
+                matrices: Matrices) -> steps.RunSummary:
+    return steps.report(config, plan, skipped, matrices)
 
 
 Progress = Callable[[str, int, int], None]
@@ -77,6 +77,6 @@ def full_run(config: RunConfig, progress: Progress | None = None) -> steps.RunSu
         future.result()
         if progress:
             progress("annotate", done, len(annotate_futures))
-    analyse_task(config, plan)
+    matrices = analyse_task(config, plan)
     skipped.sort(key=lambda s: s.path)
-    return report_task(config, plan, skipped)
+    return report_task(config, plan, skipped, matrices)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.analysis import build_matrices, strongest_quotes, write_matrices
+from pipeline.analysis import Matrices, build_matrices, strongest_quotes, write_matrices
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.config import RunConfig
 from pipeline.errors import UnreadableFile
@@ -164,8 +164,12 @@ def _frames(store: Store, config: RunConfig, plan: RunPlan):
     return doc_ids, segments, tags, cases
 
 
-def analyse(config: RunConfig, plan: RunPlan, codebook: Codebook | None = None) -> list[Path]:
-    """Build the case x code / case x theme matrices, co-occurrence and crosstab; write them."""
+def analyse(config: RunConfig, plan: RunPlan, codebook: Codebook | None = None) -> Matrices:
+    """Build the case x code / case x theme matrices, co-occurrence and crosstab; write them.
+
+    Returns:
+        The matrices (small: cases x codes), for the report step.
+    """
     codebook = codebook or load_codebook(config.codebook)
     store = open_store(config)
     try:
@@ -173,10 +177,11 @@ def analyse(config: RunConfig, plan: RunPlan, codebook: Codebook | None = None) 
     finally:
         store.close()
     matrices = build_matrices(segments, tags, cases, codebook, attribute=config.attribute)
-    return write_matrices(matrices, config.out)
+    write_matrices(matrices, config.out)
+    return matrices
 
 
-def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile],
+def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrices: Matrices,
            codebook: Codebook | None = None) -> RunSummary:
     """Render report.html and report.md, close the run and summarise it."""
     codebook = codebook or load_codebook(config.codebook)
@@ -187,8 +192,7 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile],
         store.finish_run(plan.run_id, "completed", skipped)
     finally:
         store.close()
-    matrices = build_matrices(segments, tags, cases, codebook, attribute=config.attribute)
-    quotes = strongest_quotes(segments, tags, per_code=config.quotes_per_code)
+    quotes = strongest_quotes(segments, tags, per_code=config.quotes_per_code, codebook=codebook)
     seg_counts = segments.groupby("document_id").size().to_dict() if not segments.empty else {}
     speakers = (segments.dropna(subset=["speaker"]).groupby("document_id")["speaker"]
                 .agg(lambda s: sorted(set(s))).to_dict() if not segments.empty else {})
@@ -214,5 +218,7 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile],
         methods={"run_id": plan.run_id, "nlp": pipeline_description(nlp), "unit": config.segment.unit.value,
                  "taggers": ", ".join(config.tag.methods), "min_score": config.tag.min_score},
     )
-    outputs = render_report(data, config.out)
+    rendered = render_report(data, config.out)
+    outputs = {"report (HTML)": rendered["html"], "report (Markdown)": rendered["md"],
+               "matrices": config.out / "matrices", "run config": config.out / "run_config.json"}
     return RunSummary(plan.run_id, len(doc_ids), len(segments), len(tags), skipped, uncased, outputs)

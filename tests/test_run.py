@@ -45,8 +45,8 @@ def full(config):
         if outcome.skipped:
             skipped.append(outcome.skipped)
     tagged = steps.annotate_documents(config, plan, ids)
-    steps.analyse(config, plan)
-    return plan, tagged, steps.report(config, plan, skipped)
+    matrices = steps.analyse(config, plan)
+    return plan, tagged, steps.report(config, plan, skipped, matrices)
 
 
 @pytest.fixture
