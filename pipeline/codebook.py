@@ -250,15 +250,19 @@ def load_codebook(path: str | Path) -> Codebook:
     except UnicodeDecodeError as exc:
         raise InvalidCodebook([Problem(shown, None, f"not UTF-8 text ({exc.reason})",
                                        "save the codebook as UTF-8")]) from None
+    # One parse gives both the node tree (for line numbers) and the data; libyaml when present.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(raw)
     try:
-        root = yaml.compose(raw)
-        data = yaml.safe_load(raw)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         what = f"invalid YAML: {getattr(exc, 'problem', None) or exc}"
         raise InvalidCodebook([Problem(shown, line, what,
                                        "check indentation, colons and quotes around this line")]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise InvalidCodebook([Problem(shown, 1, "the codebook must be a mapping with 'id', 'label', 'version' and 'themes'",
                                        "start from codebooks/wijkeconomie.yaml")])

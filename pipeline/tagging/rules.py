@@ -1,4 +1,4 @@
-"""Rule tagger: codebook patterns matched on lemmas with spaCy's Matcher, negation-aware.
+"""Rule tagger: codebook patterns matched on spaCy lemmas, negation-aware.
 
 A code's score combines the weights of its distinct matches as independent evidence,
 ``1 - prod(1 - weight)``, so one strong term or a few weak ones make a tag. A match preceded by
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from pipeline.codebook import Codebook, Pattern, parse_pattern
 from pipeline.models import Evidence, Polarity, Segment, Tag
+from pipeline.tagging.matcher import PatternMatcher, TokenTest, tests_from_spec
 
 NEGATORS = frozenset(
     {"geen", "niet", "nooit", "niets", "niks", "nergens", "zonder", "gebrek", "nauwelijks",
@@ -29,29 +29,29 @@ NEGATION_BREAKERS = frozenset({"alleen", "enkel", "slechts", "zomaar", "meer", "
 POSTPOSED_NEGATORS = frozenset({"niet", "nooit"})
 
 
-def _expand_token(spec: dict[str, Any], nlp: Language) -> list[dict[str, Any]]:
-    """Give a word token the lemmas of its words, so pattern and text share one lemmatiser."""
-    if "LEMMA" not in spec:
-        return [spec]
-    words: list[str] = spec["LEMMA"]["IN"]
-    if len(words) == 1:
-        pieces = [t.text.lower() for t in nlp.make_doc(words[0])]
-        if len(pieces) > 1:  # "zzp'er-netwerk" style: the tokenizer splits it, so match the pieces
-            return [{"LOWER": piece} for piece in pieces]
-    forms = set(words)
-    for word in words:
-        doc = nlp(word)
-        if len(doc) == 1:
-            forms.add(doc[0].lemma_.lower())
-    return [{"LEMMA": {"IN": sorted(forms)}}]
+def _split_words(spec: list[dict[str, Any]], nlp: Language) -> list[dict[str, Any]]:
+    """Spread a pattern word the tokenizer splits ("zzp'er-netwerk") over several tokens."""
+    out: list[dict[str, Any]] = []
+    for token in spec:
+        words = token.get("LEMMA", {}).get("IN")
+        if words and len(words) == 1:
+            pieces = [t.text.lower() for t in nlp.make_doc(words[0])]
+            if len(pieces) > 1:
+                out.extend({"LEMMA": {"IN": [piece]}} for piece in pieces)
+                continue
+        out.append(token)
+    return out
 
 
-def compile_pattern(pattern: Pattern, nlp: Language) -> list[dict[str, Any]]:
-    """Turn a codebook pattern into a spaCy Matcher pattern for ``nlp``'s lemmas."""
-    compiled: list[dict[str, Any]] = []
-    for spec in parse_pattern(pattern.pattern):
-        compiled.extend(_expand_token(spec, nlp))
-    return compiled
+def compile_pattern(pattern: Pattern, nlp: Language, matcher: PatternMatcher) -> list[TokenTest]:
+    """Turn a codebook pattern into matcher tests; words accept their form and their lemma."""
+    spec = _split_words(parse_pattern(pattern.pattern), nlp)
+    forms: dict[str, set[str]] = {}
+    for token in spec:
+        for word in token.get("LEMMA", {}).get("IN", []):
+            doc = nlp(word)
+            forms[word] = {word} | ({doc[0].lemma_.lower()} if len(doc) == 1 else set())
+    return tests_from_spec(spec, matcher, forms)
 
 
 class RuleTagger:
@@ -71,16 +71,17 @@ class RuleTagger:
         self.negation_window = negation_window
         self.min_score = min_score
         self._theme_of = codebook.theme_of()
-        self._matcher = Matcher(nlp.vocab, validate=True)
-        self._excluder = Matcher(nlp.vocab, validate=True)
+        # Exclusion patterns live in the same matcher (keys "code#x<i>"): one pass per segment.
+        self._matcher = PatternMatcher()
         self._patterns: dict[str, tuple[str, Pattern]] = {}
         for code in codebook.codes:
             for i, pattern in enumerate(code.patterns):
                 key = f"{code.id}#{i}"
                 self._patterns[key] = (code.id, pattern)
-                self._matcher.add(key, [compile_pattern(pattern, nlp)])
+                self._matcher.add(key, compile_pattern(pattern, nlp, self._matcher))
             for i, pattern in enumerate(code.exclude_patterns):
-                self._excluder.add(f"{code.id}#x{i}", [compile_pattern(pattern, nlp)])
+                self._matcher.add(f"{code.id}#x{i}", compile_pattern(pattern, nlp, self._matcher))
+        self._matcher.compile()
 
     def _negation(self, doc: Doc, start: int, end: int) -> str | None:
         sent = doc[start].sent
@@ -102,19 +103,18 @@ class RuleTagger:
                 return None if following in NEGATION_BREAKERS else token.text
         return None
 
-    def _excluded_spans(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
-        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for match_id, start, end in self._excluder(doc):
-            code_id = doc.vocab.strings[match_id].split("#", 1)[0]
-            spans[code_id].append((start, end))
-        return spans
-
     def tag_doc(self, segment: Segment, doc: Doc) -> list[Tag]:
         """Tags for one segment, given its spaCy Doc (``doc.text == segment.text``)."""
-        excluded = self._excluded_spans(doc)
+        found = self._matcher(doc)
+        excluded: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for key, start, end in found:
+            if key not in self._patterns:
+                excluded[key.split("#", 1)[0]].append((start, end))
         by_code: dict[str, list[tuple[int, int, Pattern]]] = defaultdict(list)
-        for match_id, start, end in self._matcher(doc):
-            code_id, pattern = self._patterns[doc.vocab.strings[match_id]]
+        for key, start, end in found:
+            if key not in self._patterns:
+                continue
+            code_id, pattern = self._patterns[key]
             if any(s < end and start < e for s, e in excluded.get(code_id, ())):
                 continue
             by_code[code_id].append((start, end, pattern))
