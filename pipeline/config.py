@@ -84,7 +84,7 @@ class TagOptions(BaseModel):
 
     methods: list[Literal["rules"]] = Field(default_factory=lambda: ["rules"])
     negation_window: int = Field(default=3, ge=0)
-    min_score: float = Field(default=0.0, ge=0, le=1)
+    min_score: float = Field(default=0.5, ge=0, le=1)
 
 
 class RunConfig(BaseModel):
