@@ -60,6 +60,7 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
     # Size grows with the matrix and its labels, within limits a browser can still show.
     width = min(max(4.5, 1.8 + 0.6 * n_cols + 0.07 * longest_row), 22.0)
     height = min(max(2.8, 1.2 + 0.38 * n_rows + 0.06 * longest_col), 30.0)
+    width = max(width, min(0.09 * len(title), 22.0))  # a long title must not be clipped
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -157,6 +157,9 @@ def _table(matrix: pd.DataFrame, share: bool, source: str | None = None,
 
 
 def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: str, ylabel: str) -> dict[str, Any]:
+    if matrix.shape[1] > 12 and matrix.shape[1] > matrix.shape[0]:
+        # Forty codes side by side shrink to unreadable labels on a page: put them down the side.
+        matrix, xlabel, ylabel = matrix.T, ylabel, xlabel
     png = heatmap_png(matrix, title, value_format="{:.0%}" if share else None, xlabel=xlabel, ylabel=ylabel)
     return {"name": name, "png": png, "uri": as_data_uri(png), "path": f"figures/{name}.png", "title": title}
 
