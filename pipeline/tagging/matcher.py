@@ -44,14 +44,13 @@ class PatternMatcher:
         self._regex_ids: dict[str, int] = {}
         self._combined: re.Pattern[str] | None = None
         self._form_cache: dict[str, tuple[int, ...]] = {}
+        self._test_cache: dict[tuple[int, str], bool] = {}
 
     def regex_id(self, expression: str) -> int:
         """Id of a full-match regex over lower-case token text (shared between patterns)."""
         if expression not in self._regex_ids:
             self._regex_ids[expression] = len(self._regexes)
             self._regexes.append(re.compile(f"(?:{expression})"))
-            self._combined = None
-            self._form_cache.clear()
         return self._regex_ids[expression]
 
     def add(self, key: str, tests: Iterable[TokenTest]) -> None:
@@ -68,15 +67,18 @@ class PatternMatcher:
         first = seq[0]
         if first.regex >= 0:
             self._by_regex[first.regex].append(index)
+            self._combined = None
+            self._form_cache.clear()
         for word in first.words:
             self._by_word[word].append(index)
 
     def compile(self) -> None:
-        """Build the combined regex now rather than on the first token (done lazily otherwise)."""
-        joined = "|".join(f"(?:{r.pattern})" for r in self._regexes) or "(?!)"
+        """Build the combined regex of pattern-starting regexes now (done lazily otherwise)."""
+        joined = "|".join(f"(?:{self._regexes[i].pattern})" for i in sorted(self._by_regex)) or "(?!)"
         self._combined = re.compile(joined)
 
     def _regexes_of(self, form: str) -> tuple[int, ...]:
+        """Ids of the pattern-starting regexes that match ``form`` (cached per form)."""
         cached = self._form_cache.get(form)
         if cached is not None:
             return cached
@@ -84,13 +86,17 @@ class PatternMatcher:
             self.compile()
         found: tuple[int, ...] = ()
         if self._combined.fullmatch(form):  # type: ignore[union-attr]
-            found = tuple(i for i, r in enumerate(self._regexes) if r.fullmatch(form))
+            found = tuple(i for i in self._by_regex if self._regexes[i].fullmatch(form))
         self._form_cache[form] = found
         return found
 
     def _passes(self, test: TokenTest, lemma: str, lower: str) -> bool:
         if test.regex >= 0:
-            return test.regex in self._regexes_of(lower)
+            key = (test.regex, lower)
+            hit = self._test_cache.get(key)
+            if hit is None:
+                hit = self._test_cache[key] = self._regexes[test.regex].fullmatch(lower) is not None
+            return hit
         return lemma in test.words or lower in test.words
 
     def _ends(self, seq: tuple[TokenTest, ...], pos: int, tokens: list[tuple[str, str]], at: int) -> list[int]:
