@@ -259,3 +259,18 @@ def test_seed_corpus_ingests_with_turns_covering_the_text():
         assert covered <= len(doc.text)
         assert words_in_turns >= 0.98 * len(doc.text.split())
         assert all(doc.text[t.start : t.end].strip() for t in doc.turns)
+
+
+def test_real_survey_export_skips_missing_answers(shared_dir, tmp_path):
+    """The partypanel LimeSurvey/R export writes unanswered questions as NA: those are no excerpts."""
+    source = shared_dir / "external" / "partypanel-nl" / "pp18.1-pre2-survey_180102_PUBLIC.csv"
+    folder = tmp_path / "enquete"
+    folder.mkdir()
+    (folder / "survey.csv").write_bytes(source.read_bytes())
+    options = IngestOptions(text_column="adviseFriendUB", id_column="id")
+    result = ingest_corpus(folder, options)
+    assert result.skipped == []
+    assert len(result.documents) == 14  # the 14 complete responses
+    assert all(d.text and d.text != "NA" for d in result.documents)
+    assert all(d.id.startswith("survey.csv#") for d in result.documents)
+    assert all("NA" not in d.metadata.values() for d in result.documents)

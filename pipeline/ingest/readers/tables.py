@@ -85,6 +85,12 @@ def _cell_text(value: object) -> str:
 
 
 _RESERVED_KEYS = frozenset({"format", "encoding", "sheet", "row", "path", "title", "case_source"})
+# How R, SPSS, Stata and spreadsheets write "no answer": such a cell is not an excerpt.
+MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "#n/a", "missing"})
+
+
+def _is_missing(cell: str) -> bool:
+    return cell.strip().lower() in MISSING_MARKERS
 
 
 def _survey_rows(
@@ -103,7 +109,7 @@ def _survey_rows(
     for number, row in enumerate(rows[start + 1 :], start=1):
         cells = row + [""] * (len(header) - len(row))
         answer = cells[text_col]
-        if not answer.strip():
+        if _is_missing(answer):
             continue
         key = str(number) if id_col is None else cells[id_col].strip()
         if not key:
@@ -121,9 +127,9 @@ def _survey_rows(
         seen[key] = number
         metadata = {**base, "row": str(number)}
         for i, name in enumerate(header):
-            if i != text_col and name and name not in _RESERVED_KEYS and cells[i].strip():
+            if i != text_col and name and name not in _RESERVED_KEYS and not _is_missing(cells[i]):
                 metadata.setdefault(name, cells[i].strip())
-        case = cells[case_col].strip() or None if case_col is not None else None
+        case = None if case_col is None or _is_missing(cells[case_col]) else cells[case_col].strip()
         texts.append(RawText(key, answer, metadata, case))
     if not texts:
         raise UnreadableFile(
