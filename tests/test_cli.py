@@ -108,3 +108,10 @@ def test_tag_reads_jsonl_and_reports_bad_lines(tmp_path, small_codebook_path):
 def test_help_everywhere(args):
     result = runner.invoke(app, args)
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_invalid_option_values_are_user_errors(tmp_path):
+    (tmp_path / "a.txt").write_text("I: Vraag?\n\nR: Antwoord.", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--window", "0"])
+    assert result.exit_code == 2
+    assert "segment.window" in result.output and "greater than or equal to 1" in result.output

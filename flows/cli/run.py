@@ -1,0 +1,74 @@
+"""``kwali run``: the full-run flow on a study folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from flows.cli.common import DEFAULT_CODEBOOK_PATH, CodebookOpt, app, err, fail, out, progress
+from pipeline.codebook import load_codebook
+from pipeline.config import IngestOptions, NlpOptions, RunConfig, SegmentOptions, TagOptions
+from pipeline.errors import KwaliError
+from pipeline.models import Unit
+
+
+@app.command()
+def run(
+    corpus: Annotated[Path, typer.Argument(help="Study folder with transcripts and an optional cases.csv.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder for report and matrices.")],
+    codebook: CodebookOpt = DEFAULT_CODEBOOK_PATH,
+    unit: Annotated[Unit, typer.Option(help="Unit of analysis.")] = Unit.TURN,
+    window: Annotated[int, typer.Option(help="Sentences per segment when --unit sentence.")] = 3,
+    store: Annotated[str | None, typer.Option(help="Store URL (default: SQLite in the output folder).")] = None,
+    text_column: Annotated[str, typer.Option(help="Survey CSV/XLSX: column with the answers.")] = "text",
+    id_column: Annotated[str | None, typer.Option(help="Survey CSV/XLSX: column with the answer id.")] = None,
+    case_column: Annotated[str | None, typer.Option(help="Survey CSV/XLSX: column with the case.")] = None,
+    max_file_mb: Annotated[float, typer.Option(help="Skip source files larger than this.")] = 20.0,
+    attribute: Annotated[str | None, typer.Option(help="Case attribute for the crosstab (e.g. city).")] = None,
+    nlp_model: Annotated[str | None, typer.Option(help="Trained spaCy pipeline to use, or 'blank'.")] = None,
+) -> None:
+    """Ingest, tag, analyse and report a study folder (the full-run flow)."""
+    try:
+        if not corpus.is_dir():
+            raise KwaliError(f"{corpus}: not a folder; give the study folder that holds the transcripts")
+        config = RunConfig(
+            corpus=corpus.resolve(), out=out_dir.resolve(), codebook=codebook.resolve(), store_url=store,
+            ingest=IngestOptions(text_column=text_column, id_column=id_column, case_column=case_column,
+                                 max_file_mb=max_file_mb),
+            segment=SegmentOptions(unit=unit, window=window), nlp=NlpOptions(model=nlp_model), tag=TagOptions(),
+            attribute=attribute,
+        )
+        book = load_codebook(config.codebook)  # stop before any processing on a bad codebook
+        err.print(f"Codebook {book.id} {book.version}: {len(book.themes)} themes, {len(book.codes)} codes")
+        from flows.full_run import full_run  # Prefect is slow to import: only when running
+
+        with progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def report_progress(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(step, total=total)
+                bar.update(tasks[step], completed=done)
+
+            summary = full_run(config, progress=report_progress)
+    except KwaliError as exc:
+        fail(exc)
+    except ValidationError as exc:
+        fail(KwaliError("invalid option: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())))
+    table = Table(title=f"Run {summary.run_id}", show_header=False)
+    table.add_row("documents", str(summary.documents))
+    table.add_row("segments", str(summary.segments))
+    table.add_row("tags", str(summary.tags))
+    table.add_row("skipped files", str(len(summary.skipped)))
+    out.print(table)
+    for skipped in summary.skipped:
+        out.print(f"  skipped {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+    for doc_id in summary.uncased:
+        out.print(f"  no row in cases.csv, own case: {doc_id}", markup=False, highlight=False)
+    for name, path in summary.outputs.items():
+        out.print(f"{name}: {path}", markup=False, highlight=False)
