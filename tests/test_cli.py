@@ -114,4 +114,4 @@ def test_invalid_option_values_are_user_errors(tmp_path):
     (tmp_path / "a.txt").write_text("I: Vraag?\n\nR: Antwoord.", encoding="utf-8")
     result = runner.invoke(app, ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--window", "0"])
     assert result.exit_code == 2
-    assert "segment.window" in result.output and "greater than or equal to 1" in result.output
+    assert "window" in result.output and "greater than or equal to 1" in result.output
