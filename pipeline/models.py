@@ -147,6 +147,39 @@ class Tag:
     evidence: tuple[Evidence, ...] = ()
 
 
+class Verdict(str, Enum):
+    """What a human coder (or an imported coding) says about a code on a segment."""
+
+    ACCEPT = "accept"  # the code applies (a machine proposal confirmed, or a code added)
+    REJECT = "reject"  # the code does not apply
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A human decision: coder X says code C does (not) apply to segment S.
+
+    Decisions are never overwritten: a new decision for the same (segment, code, coder)
+    supersedes the old one, which stays in the store as the audit trail.
+
+    Attributes:
+        segment_id: The segment decided on.
+        code_id: The code decided on.
+        coder: User name of the coder (imported codings: the other tool's user name).
+        verdict: Accept or reject.
+        polarity: Polarity the coder gives, if any.
+        memo: The coder's note.
+        source: Where it came from: "review", "import:<file>", "consensus".
+    """
+
+    segment_id: str
+    code_id: str
+    coder: str
+    verdict: Verdict
+    polarity: Polarity | None = None
+    memo: str | None = None
+    source: str = "review"
+
+
 @dataclass(frozen=True, slots=True)
 class SkippedFile:
     """A source file that could not be used, with a reason a researcher can act on."""

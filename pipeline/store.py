@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 
 from pipeline.codebook import Codebook
-from pipeline.models import Document, Segment, SkippedFile, Tag, Turn, Unit
+from pipeline.models import Decision, Document, Segment, SkippedFile, Tag, Turn, Unit
 
 metadata = MetaData()
 
@@ -119,6 +119,33 @@ run_documents = Table(
     "run_documents", metadata,
     Column("run_id", String, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("document_id", String, primary_key=True),
+)
+
+
+users = Table(
+    "users", metadata,
+    Column("name", String, primary_key=True),
+    Column("role", String(16), nullable=False),  # lead | coder | machine | imported
+    Column("password_hash", String),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("segment_id", String, ForeignKey("segments.id", ondelete="CASCADE"), nullable=False),
+    Column("code_id", String, nullable=False),
+    Column("coder", String, ForeignKey("users.name"), nullable=False),
+    Column("verdict", String(8), nullable=False),
+    Column("polarity", String(8)),
+    Column("memo", Text),
+    Column("source", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Audit trail: a newer decision on the same (segment, code, coder) supersedes this one;
+    # ``version`` counts them, for optimistic concurrency in the review app.
+    Column("version", Integer, nullable=False),
+    Column("superseded_by", Integer),
+    Index("ix_decisions_current", "segment_id", "code_id", "coder", "superseded_by"),
 )
 
 
@@ -218,6 +245,51 @@ class Store:
                     for t in tag_list
                 ])
             conn.execute(update(documents).where(documents.c.id == document_id).values(tagged_with=fingerprint))
+
+    # --- users and decisions -------------------------------------------------------------
+
+    def ensure_user(self, name: str, role: str, password_hash: str | None = None) -> None:
+        """Create a user if missing (roles: lead, coder, machine, imported)."""
+        with self.engine.begin() as conn:
+            if not conn.execute(select(users.c.name).where(users.c.name == name)).first():
+                conn.execute(insert(users).values(name=name, role=role, password_hash=password_hash,
+                                                  created_at=_now()))
+
+    def add_decisions(self, decision_list: Sequence[Decision]) -> int:
+        """Store decisions in one transaction; each supersedes the coder's current one.
+
+        Returns:
+            Number of decisions stored.
+        """
+        with self.engine.begin() as conn:
+            for d in decision_list:
+                current = conn.execute(
+                    select(decisions.c.id, decisions.c.version).where(
+                        decisions.c.segment_id == d.segment_id, decisions.c.code_id == d.code_id,
+                        decisions.c.coder == d.coder, decisions.c.superseded_by.is_(None))
+                ).first()
+                new_id = conn.execute(insert(decisions).values(
+                    segment_id=d.segment_id, code_id=d.code_id, coder=d.coder, verdict=d.verdict.value,
+                    polarity=d.polarity.value if d.polarity else None, memo=d.memo, source=d.source,
+                    created_at=_now(), version=(current.version + 1) if current else 1,
+                )).inserted_primary_key[0]
+                if current:
+                    conn.execute(update(decisions).where(decisions.c.id == current.id).values(superseded_by=new_id))
+        return len(decision_list)
+
+    def decisions_frame(self, document_ids: Sequence[str] | None = None, current_only: bool = True) -> pd.DataFrame:
+        """Decisions (by default only each coder's current one) with their segment's document and case."""
+        cols = [decisions.c.id, decisions.c.segment_id, decisions.c.code_id, decisions.c.coder, decisions.c.verdict,
+                decisions.c.polarity, decisions.c.memo, decisions.c.source, decisions.c.created_at,
+                decisions.c.version, decisions.c.superseded_by, segments.c.document_id, segments.c.case_id]
+        query = select(*cols).join(segments, segments.c.id == decisions.c.segment_id)
+        if current_only:
+            query = query.where(decisions.c.superseded_by.is_(None))
+        if document_ids is not None:
+            query = query.where(segments.c.document_id.in_(list(document_ids)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(decisions.c.id)).all()
+        return pd.DataFrame([dict(r._mapping) for r in rows], columns=[c.name for c in cols])
 
     # --- cases and codebooks ---------------------------------------------------------------
 

@@ -102,3 +102,21 @@ def test_runs_record_documents_and_skipped_files(store):
     assert store.run_document_ids("r1") == ["a", "b"]
     info = store.run_info("r1")
     assert info["status"] == "completed" and info["skipped"] == [{"path": "leeg.txt", "reason": "empty file"}]
+
+
+def test_decisions_supersede_and_keep_the_audit_trail(store):
+    from pipeline.models import Decision, Verdict
+
+    d = doc()
+    segs = segment_document(d)
+    store.save_document(d, segs, "fp1")
+    store.ensure_user("anna", "coder")
+    store.ensure_user("anna", "coder")
+    store.add_decisions([Decision(segs[1].id, "trust.building", "anna", Verdict.ACCEPT)])
+    store.add_decisions([Decision(segs[1].id, "trust.building", "anna", Verdict.REJECT, memo="toch niet")])
+    current = store.decisions_frame(["int_01.txt"])
+    assert current[["verdict", "version", "memo", "case_id"]].to_dict("records") == [
+        {"verdict": "reject", "version": 2, "memo": "toch niet", "case_id": "rotterdam"}]
+    history = store.decisions_frame(current_only=False)
+    assert list(history["verdict"]) == ["accept", "reject"]
+    assert history.loc[0, "superseded_by"] == history.loc[1, "id"]
