@@ -9,7 +9,7 @@ STAMP := $(VENV)/.kwali-installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test bench clean
+.PHONY: setup system-deps demo test bench clean
 
 setup: $(STAMP)
 
@@ -19,10 +19,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
+system-deps:
+	bash scripts/system-deps.sh
+
 demo: setup
 	$(BIN)/kwali run corpora/demo --out reports/demo
 
-test: setup
+test: setup system-deps
 	$(BIN)/python -m pytest
 
 bench: setup
