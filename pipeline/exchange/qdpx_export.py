@@ -95,11 +95,12 @@ def build_project(study: Study) -> tuple[QdaProject, dict[str, str], int]:
                                              user_guid=_user(project, MACHINE_USER)))
             for dec in sorted(human.get(seg.segment_id, []), key=lambda d: (d.coder, d.code_id)):
                 note_guid = None
-                if dec.memo:
+                memo = dec.memo if isinstance(dec.memo, str) and dec.memo.strip() else None  # NaN from pandas
+                if memo:
                     note_guid = kwali_guid("note", seg.segment_id, dec.code_id, dec.coder)
                     label = next((c.label for c in book.codes if c.id == dec.code_id), dec.code_id)
                     project.notes[note_guid] = QdaNote(guid=note_guid, name=f"Memo {dec.coder}: {label}",
-                                                       text=dec.memo, user_guid=_user(project, dec.coder))
+                                                       text=memo, user_guid=_user(project, dec.coder))
                 if dec.verdict != Verdict.ACCEPT.value or dec.code_id not in known:
                     unknown += dec.code_id not in known
                     if note_guid:
