@@ -119,6 +119,8 @@ def build_project(study: Study) -> tuple[QdaProject, dict[str, str], int]:
     names = sorted({k for a in attrs.values() for k in a})
     project.variables = {kwali_guid("variable", n): n for n in names}
     for case_id in sorted({r.case_id for r in doc_rows.values()}):
+        if case_id in doc_rows and case_id not in attrs:
+            continue  # a document that is its own case (not in cases.csv) is no case for other tools
         project.cases.append(QdaCase(guid=kwali_guid("case", case_id), name=case_id,
                                      values={k: attrs.get(case_id, {})[k] for k in names if k in attrs.get(case_id, {})},
                                      source_guids=[kwali_guid("source", d) for d in doc_ids
