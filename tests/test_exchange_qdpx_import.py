@@ -165,3 +165,22 @@ def test_cli_import_of_a_broken_file_exits_2_without_traceback(tmp_path):
                              str(tmp_path / "s")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "corrupt zip" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_keeps_the_tool_guids_and_refuses_to_overwrite_another_study(shared_dir, tmp_path):
+    import json
+
+
+    path = external(shared_dir, "qdpx-toolkit/project.qde")
+    import_qdpx(path, tmp_path / "tk")
+    mapping = json.loads((tmp_path / "tk" / "exchange_map.json").read_text(encoding="utf-8"))
+    codes = {row["guid"]: row for row in mapping["codes"]}
+    assert codes["20000000-0000-0000-0000-000000000003"]["id"] == "topics.health.diet"
+    assert codes["20000000-0000-0000-0000-000000000002"]["color"] == "#33cc33"
+    assert mapping["sources"]["40000000-0000-0000-0000-000000000001"]["document_id"] == "Interview 1.txt"
+    again = import_qdpx(path, tmp_path / "tk")  # the same file again: allowed, same result
+    assert again.decisions == 2 and len(decisions(tmp_path / "tk")[0]) == 2
+    other = tmp_path / "other.qde"
+    other.write_bytes(path.read_bytes())
+    with pytest.raises(KwaliError, match="already holds 1 document"):
+        import_qdpx(other, tmp_path / "tk")

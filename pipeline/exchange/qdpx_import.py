@@ -19,7 +19,8 @@ from pathlib import Path
 from pipeline.exchange.code_tree import ImportedCodes, codes_to_codebook
 from pipeline.exchange.codebook_io import write_codebook_yaml
 from pipeline.exchange.qdpx_export import MACHINE_USER
-from pipeline.exchange.qdpx_reader import decode_text, open_project
+from pipeline.errors import InvalidInput
+from pipeline.exchange.qdpx_reader import OpenedProject, decode_text, open_project
 from pipeline.exchange.study import IMPORTED_CODEBOOK, STORE_FILE
 from pipeline.models import Decision, Document, Segment, Turn, Unit, Verdict, stable_id
 from pipeline.store import Store, dumps
@@ -80,9 +81,35 @@ def import_qdpx(path: str | Path, study_dir: str | Path) -> ImportSummary:
         InvalidExchangeFile: The file is not a readable REFI-QDA project.
     """
     path = Path(path)
-    opened = open_project(path)
-    project = opened.project
     study = Path(study_dir)
+    _check_target(study, path.name)
+    opened = open_project(path)
+    try:
+        return _import(opened, path, study)
+    finally:
+        opened.close()
+
+
+def _check_target(study: Path, file_name: str) -> None:
+    """Refuse a folder whose store holds documents from elsewhere: importing would replace them."""
+    db = study / STORE_FILE
+    if not db.is_file():
+        return
+    store = Store(f"sqlite:///{db.resolve()}")
+    try:
+        ids = list(store.document_state())
+        foreign = [r.document_id for r in store.documents_frame(ids).itertuples()
+                   if (r.meta or {}).get("imported_from") != file_name]
+    finally:
+        store.close()
+    if foreign:
+        raise InvalidInput(f"{study}: this study already holds {len(foreign)} document(s) that did not come from "
+                           f"{file_name} (e.g. {foreign[0]!r}); importing would replace their segments and "
+                           "decisions (fix: import into a new folder with --study)")
+
+
+def _import(opened: OpenedProject, path: Path, study: Path) -> ImportSummary:
+    project = opened.project
     study.mkdir(parents=True, exist_ok=True)
     summary = ImportSummary(study=study, origin=project.origin, warnings=list(opened.warnings))
     source_tag = f"import:{path.name}"

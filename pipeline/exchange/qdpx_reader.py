@@ -36,6 +36,7 @@ class OpenedProject:
     fetch: Callable[[str], bytes | None]
     where: str
     warnings: list[str] = field(default_factory=list)
+    close: Callable[[], None] = lambda: None
 
 
 def text_key(plain_text_path: str) -> str:
@@ -105,13 +106,27 @@ def open_project(path: str | Path) -> OpenedProject:
 
 
 def _open_zip(path: Path) -> OpenedProject:
+    """Open a .qdpx; the caller closes it with ``OpenedProject.close``."""
     shown = str(path)
     try:
         zf = zipfile.ZipFile(path)
-        names = [i for i in zf.infolist() if not i.is_dir()]
-        zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise InvalidExchangeFile(f"{shown}: corrupt zip file ({exc}) (fix: export the .qdpx again)") from None
+    try:
+        return _read_zip(zf, shown)
+    except BaseException:
+        zf.close()
+        raise
+
+
+def _read_zip(zf: zipfile.ZipFile, shown: str) -> OpenedProject:
+    try:
+        names = [i for i in zf.infolist() if not i.is_dir()]
+        bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InvalidExchangeFile(f"{shown}: corrupt zip file ({exc}) (fix: export the .qdpx again)") from None
+    if bad is not None:
+        raise InvalidExchangeFile(f"{shown}: corrupt zip file ({bad} is damaged) (fix: export the .qdpx again)")
     qdes = [i for i in names if i.filename.lower().endswith(".qde")]
     chosen = next((i for i in qdes if PurePosixPath(i.filename.replace("\\", "/")).name.lower() == "project.qde"), None)
     if chosen is None and len(qdes) == 1:
@@ -129,4 +144,4 @@ def _open_zip(path: Path) -> OpenedProject:
         info = index.get(text_key(plain_text_path))
         return zf.read(info) if info else None
 
-    return OpenedProject(project, fetch, f"{shown} (Sources/)")
+    return OpenedProject(project, fetch, f"{shown} (Sources/)", close=zf.close)
