@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -168,9 +169,6 @@ def test_cli_import_of_a_broken_file_exits_2_without_traceback(tmp_path):
 
 
 def test_import_keeps_the_tool_guids_and_refuses_to_overwrite_another_study(shared_dir, tmp_path):
-    import json
-
-
     path = external(shared_dir, "qdpx-toolkit/project.qde")
     import_qdpx(path, tmp_path / "tk")
     mapping = json.loads((tmp_path / "tk" / "exchange_map.json").read_text(encoding="utf-8"))
