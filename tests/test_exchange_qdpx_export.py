@@ -106,3 +106,16 @@ def test_a_folder_without_a_store_is_a_clear_error(tmp_path):
 
     with pytest.raises(KwaliError, match="no kwali.sqlite"):
         export_qdpx(tmp_path, tmp_path / "x.qdpx")
+
+
+def test_cli_export_writes_the_file_and_a_wrong_folder_exits_2(study, tmp_path):
+    import subprocess
+    import sys
+
+    target = tmp_path / "exports" / "studie.qdpx"
+    ok = subprocess.run([sys.executable, "-m", "flows.cli", "export", "qdpx", str(study), "--out", str(target)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and zipfile.is_zipfile(target) and "3 sources" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "flows.cli", "export", "qdpx", str(tmp_path / "nergens"), "--out",
+                          str(tmp_path / "x.qdpx")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no kwali.sqlite" in bad.stderr and "Traceback" not in bad.stderr

@@ -40,6 +40,7 @@ def test_nvivo_export_reads_152_codes_and_303_codings(shared_dir, tmp_path):
     # the NVivo texts were not published: codebook imported, codings counted and reported
     assert summary.sources == 2 and summary.sources_without_text == 2 and summary.codings_without_text == 303
     assert summary.decisions == 0 and any("303 coding(s) were not imported" in w for w in summary.warnings)
+    assert summary.users == 2
     book = load_codebook(tmp_path / "nvivo" / "codebook.yaml")
     assert len(book.themes) + len(book.codes) == 152
     assert any(c.label == "dehumanizálás" for c in book.codes)

@@ -149,6 +149,8 @@ def _import(opened: OpenedProject, path: Path, study: Path) -> ImportSummary:
                 users[name] = guid or ""
             return name
 
+        for guid in project.users:
+            user_of(guid)  # every user of the project, also those without text codings here
         case_of = {g: c.name for c in project.cases for g in c.source_guids}
         if project.cases:
             store.save_cases({c.name: dict(c.values) for c in project.cases})
