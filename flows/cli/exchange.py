@@ -53,7 +53,8 @@ def export_qdpx_cmd(
 
 @import_app.command("qdpx")
 def import_qdpx_cmd(
-    file: Annotated[Path, typer.Argument(help="A .qdpx file, or a bare project.qde/.xml (texts from sources/ beside it).")],
+    file: Annotated[Path, typer.Argument(help="A .qdpx file, or a bare project.qde/.xml "
+                                              "(texts from a sources/ folder beside it).")],
     study: Annotated[Path | None, typer.Option("--study", "-s", help="Study folder to import into "
                                                  "(default: reports/<file name>).")] = None,
 ) -> None:

@@ -121,8 +121,9 @@ def build_project(study: Study) -> tuple[QdaProject, dict[str, str], int]:
     for case_id in sorted({r.case_id for r in doc_rows.values()}):
         if case_id in doc_rows and case_id not in attrs:
             continue  # a document that is its own case (not in cases.csv) is no case for other tools
+        values = attrs.get(case_id, {})
         project.cases.append(QdaCase(guid=kwali_guid("case", case_id), name=case_id,
-                                     values={k: attrs.get(case_id, {})[k] for k in names if k in attrs.get(case_id, {})},
+                                     values={k: values[k] for k in names if k in values},
                                      source_guids=[kwali_guid("source", d) for d in doc_ids
                                                    if doc_rows[d].case_id == case_id]))
     return project, texts, unknown
