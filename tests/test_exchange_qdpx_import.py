@@ -183,3 +183,16 @@ def test_import_keeps_the_tool_guids_and_refuses_to_overwrite_another_study(shar
     other.write_bytes(path.read_bytes())
     with pytest.raises(KwaliError, match="already holds 1 document"):
         import_qdpx(other, tmp_path / "tk")
+
+
+def test_an_imported_project_exports_again_as_a_valid_project(shared_dir, tmp_path):
+    from lxml import etree
+
+    from pipeline.exchange import export_qdpx
+
+    import_qdpx(external(shared_dir, "qdpx-toolkit/project.qde"), tmp_path / "tk")
+    summary = export_qdpx(tmp_path / "tk", tmp_path / "tk.qdpx")
+    schema = etree.XMLSchema(etree.parse(str(external(shared_dir, "refi-qda-schema/Project.xsd"))))
+    with zipfile.ZipFile(tmp_path / "tk.qdpx") as zf:
+        assert schema.validate(etree.fromstring(zf.read("project.qde"))), schema.error_log
+    assert (summary.sources, summary.selections, summary.human_codings, summary.cases) == (1, 2, 2, 1)
