@@ -12,7 +12,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
+# KWALI_SHARED points elsewhere when the repository is checked out away from ../shared (a worktree).
+SHARED = Path(os.environ.get("KWALI_SHARED") or ROOT.parent / "shared")
 
 
 @pytest.fixture(scope="session")
