@@ -184,11 +184,23 @@ def _table(matrix: pd.DataFrame, share: bool, source: str | None = None,
     }
 
 
+#: PNGs of recently drawn figures by their content: drawing is most of a report's render time,
+#: and a run's report re-rendered in the same process (other formats, other codes) reuses them.
+_FIGURE_CACHE: dict[tuple[Any, ...], bytes] = {}
+_FIGURE_CACHE_SIZE = 64
+
+
 def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: str, ylabel: str) -> dict[str, Any]:
     if matrix.shape[1] > 12 and matrix.shape[1] > matrix.shape[0]:
         # Forty codes side by side shrink to unreadable labels on a page: put them down the side.
         matrix, xlabel, ylabel = matrix.T, ylabel, xlabel
-    png = heatmap_png(matrix, title, value_format="{:.0%}" if share else None, xlabel=xlabel, ylabel=ylabel)
+    key = (title, share, xlabel, ylabel, matrix.to_csv())
+    png = _FIGURE_CACHE.get(key)
+    if png is None:
+        png = heatmap_png(matrix, title, value_format="{:.0%}" if share else None, xlabel=xlabel, ylabel=ylabel)
+        if len(_FIGURE_CACHE) >= _FIGURE_CACHE_SIZE:
+            _FIGURE_CACHE.pop(next(iter(_FIGURE_CACHE)))
+        _FIGURE_CACHE[key] = png
     return {"name": name, "png": png, "uri": as_data_uri(png), "path": f"figures/{name}.png", "title": title}
 
 

@@ -10,6 +10,7 @@ made since.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -165,13 +166,18 @@ def _stored_codebook(store: Store, sha: str) -> Codebook:
     return Codebook.model_validate(content)
 
 
-def _describe_nlp(config: RunConfig) -> str:
+@lru_cache(maxsize=8)
+def _describe_nlp(nlp_options_json: str) -> str:
+    # Building the pipeline is the one way to know which model "default" resolves to here;
+    # cached, because re-rendering several reports in one process should not rebuild it.
+    from pipeline.config import NlpOptions
     from pipeline.nlp import build_nlp, pipeline_description
 
+    options = NlpOptions.model_validate_json(nlp_options_json)
     try:
-        return pipeline_description(build_nlp(config.nlp))
+        return pipeline_description(build_nlp(options))
     except Exception:  # noqa: BLE001 - a model uninstalled since the run must not stop a report
-        return f"{config.nlp.model or 'default'} (not loadable now; as configured for the run)"
+        return f"{options.model or 'default'} (not loadable now; as configured for the run)"
 
 
 def load_report_data(study_dir: str | Path, codes: str = "machine") -> ReportData:
@@ -214,4 +220,4 @@ def load_report_data(study_dir: str | Path, codes: str = "machine") -> ReportDat
     config = RunConfig.model_validate(run["config"]) if run.get("config") else config
     skipped = [SkippedFile(**s) for s in run.get("skipped") or []]
     return report_data(frames, config, run["id"], codebook, run["codebook_sha256"], skipped, codes=codes,
-                       nlp_description=_describe_nlp(config), topics=read_topics(folder))
+                       nlp_description=_describe_nlp(config.nlp.model_dump_json()), topics=read_topics(folder))
