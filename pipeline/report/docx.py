@@ -50,6 +50,12 @@ class _Writer:
             setattr(section, side, MARGIN)
         self.table_style = next((s for s in TABLE_STYLES if s in [st.name for st in self.doc.styles]), None)
         self.doc.styles["Normal"].font.size = Pt(10)
+        # Chapters start on a new page, as in the PDF.
+        self.doc.styles["Heading 1"].paragraph_format.page_break_before = True
+        # Ask Word to update fields on opening, so the table of contents fills itself in.
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        self.doc.settings.element.append(update)
 
     # --- fields, bookmarks, links ---------------------------------------------------------
 
@@ -166,10 +172,7 @@ class _Writer:
             first = 4.0
             widths = [first] + [(17.0 - first) / (len(header) - 1)] * (len(header) - 1)
         if widths:
-            table.autofit = False
-            for row in table.rows:
-                for cell, width in zip(row.cells, widths):
-                    cell.width = Cm(width)
+            _set_widths(table, widths)
         self.doc.add_paragraph()
         return table
 
@@ -178,6 +181,16 @@ class _Writer:
         rows = [[r["label"]] + [(c["text"], c["alpha"] if shaded else 0.0) for c in r["cells"]] for r in t["rows"]]
         source = f" Bron (source): {t['source']}." if t.get("source") else ""
         self.table(header, rows, caption + source, size=7.5 if len(header) > 8 else 8)
+
+
+def _set_widths(table: Table, widths: list[float]) -> None:
+    # Word reads the cell widths, LibreOffice the table grid: set both.
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = Cm(width)
 
 
 def _repeat_header(row: Any) -> None:
@@ -243,6 +256,8 @@ def _framework(w: _Writer, c: dict[str, Any]) -> None:
         _set_cell(table.rows[0].cells[0], block.corner, 7.5, bold=True)
         for i, column in enumerate(block.columns, start=1):
             _set_cell(table.rows[0].cells[i], column["label"], 7.5, bold=True)
+        first = 3.5
+        widths = [first] + [(17.0 - first) / len(block.columns)] * len(block.columns)
         for row in block.rows:
             cells = table.add_row().cells
             label = f"{row['label']}\n{row['id']}" if framework.codes_as_rows else row["label"]
@@ -263,6 +278,7 @@ def _framework(w: _Writer, c: dict[str, Any]) -> None:
                     paragraph.add_run("ook (also): ").font.size = Pt(6.5)
                     for ref in extra:
                         w.link(paragraph, f"[C{numbers[ref.anchor]} {ref.position}] ", f"C{numbers[ref.anchor]}", 6.5)
+        _set_widths(table, widths)
         w.doc.add_paragraph()
     if framework.omitted_codes:
         w.para("Codes zonder gecodeerd segment in enige case, weggelaten (codes without any coded segment): "

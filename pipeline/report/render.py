@@ -464,7 +464,15 @@ def _environment(templates_dir: Path, html: bool) -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = lambda value: escape_markdown(str(value))
     env.filters["thousands"] = lambda value: f"{int(value):,}".replace(",", " ")
+    env.filters["css_string"] = _css_string
     return env
+
+
+def _css_string(value: Any) -> Markup:
+    """Text for inside a quoted CSS string in a <style> block: anything but letters, digits and
+    a few safe characters becomes a CSS escape, so no study name can end the string or the block."""
+    safe = set(" -_.,·()")
+    return Markup("".join(c if c.isalnum() or c in safe else f"\\{ord(c):x} " for c in str(value)))
 
 
 def templates_folder(templates_dir: str | Path | None) -> Path:
