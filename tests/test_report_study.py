@@ -142,3 +142,12 @@ def test_cli_report_writes_the_asked_formats_and_fails_cleanly(study, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "flows.cli", "report", str(tmp_path / "nope")],
                          capture_output=True, text=True, cwd=ROOT_DIR)
     assert bad.returncode == 2 and "run_config.json" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_fewer_quotes_per_code_on_request(study):
+    data = load_report_data(study.out, quotes_per_code=1)
+    cells = [(q.case_id, q.code_id) for q in data.quotes]
+    assert cells and len(cells) == len(set(cells)) and all(q.rank == 1 for q in data.quotes)
+    assert len(load_report_data(study.out).quotes) > len(cells)
+    with pytest.raises(InvalidInput, match="at least 1"):
+        load_report_data(study.out, quotes_per_code=0)

@@ -35,6 +35,8 @@ def report(
     codes: Annotated[CodeSourceName, typer.Option(
         help="Count machine proposals, or human (consensus) decisions where they exist.")] = CodeSourceName.machine,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write (default: STUDY).")] = None,
+    quotes_per_code: Annotated[int | None, typer.Option(
+        help="Quotes per case and code (default: the run's setting, 3).")] = None,
 ) -> None:
     """Render the report of a study's latest completed run, without re-running the pipeline."""
     from pipeline.report.render import render_report
@@ -44,7 +46,7 @@ def report(
     # Reports on human codes get their own names, so they never overwrite the run's own report.
     basename = "report" if codes is CodeSourceName.machine else f"report-{codes.value}"
     try:
-        data = load_report_data(study, codes=codes.value)
+        data = load_report_data(study, codes=codes.value, quotes_per_code=quotes_per_code)
         source = data.code_source
         if codes is not CodeSourceName.machine and source.decisions == 0:
             err.print(f"No {codes.value} decisions in this study: the report counts machine proposals.",

@@ -180,13 +180,14 @@ def _describe_nlp(nlp_options_json: str) -> str:
         return f"{options.model or 'default'} (not loadable now; as configured for the run)"
 
 
-def load_report_data(study_dir: str | Path, codes: str = "machine") -> ReportData:
+def load_report_data(study_dir: str | Path, codes: str = "machine", quotes_per_code: int | None = None) -> ReportData:
     """The report data of a study folder's latest completed run, read from its store.
 
     Args:
         study_dir: A run's output folder: ``run_config.json`` and (unless the config names
             another store) ``kwali.sqlite``.
         codes: "machine", "human" or "consensus".
+        quotes_per_code: Quotes per case and code; default: the run's setting.
 
     Returns:
         The data, ready for ``render_report``.
@@ -218,6 +219,10 @@ def load_report_data(study_dir: str | Path, codes: str = "machine") -> ReportDat
     finally:
         store.close()
     config = RunConfig.model_validate(run["config"]) if run.get("config") else config
+    if quotes_per_code is not None:
+        if quotes_per_code < 1:
+            raise InvalidInput(f"quotes per code must be at least 1, got {quotes_per_code}")
+        config = config.model_copy(update={"quotes_per_code": quotes_per_code})
     skipped = [SkippedFile(**s) for s in run.get("skipped") or []]
     return report_data(frames, config, run["id"], codebook, run["codebook_sha256"], skipped, codes=codes,
                        nlp_description=_describe_nlp(config.nlp.model_dump_json()), topics=read_topics(folder))
