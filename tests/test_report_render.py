@@ -194,3 +194,19 @@ def test_framework_matrix_links_to_quotes_in_html_and_markdown(rendered):
     for anchor in set(re.findall(r'<a class="ref" href="#([^"]+)"', html)):
         assert f'id="{anchor}"' in html and f'<a id="{anchor}"></a>' in md
     assert "[C1 interview_01.txt:1200–" in html
+
+
+@pytest.mark.slow
+def test_empty_run_renders_as_word_and_pdf_too(data, tmp_path):
+    from docx import Document
+
+    empty_segments = pd.DataFrame(columns=["segment_id", "document_id", "case_id", "speaker", "start", "end",
+                                           "text", "n_words"])
+    empty_tags = pd.DataFrame(columns=["segment_id", "code_id", "theme_id", "score", "method", "polarity",
+                                       "evidence"])
+    empty = replace(data, matrices=build_matrices(empty_segments, empty_tags, pd.DataFrame(), data.codebook),
+                    quotes=[], documents=[], cases=pd.DataFrame())
+    paths = render_report(empty, tmp_path / "out", formats=("docx", "pdf"))
+    assert paths["pdf"].read_bytes().startswith(b"%PDF")
+    texts = [p.text for p in Document(str(paths["docx"])).paragraphs]
+    assert any(t.startswith("Geen citaten") for t in texts)
