@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.analysis import Matrices, build_matrices, strongest_quotes, write_matrices
+from pipeline.analysis import Matrices, build_matrices, write_matrices
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.config import RunConfig
 from pipeline.errors import UnreadableFile
 from pipeline.ingest import SourceFile, discover, load_cases, read_document
 from pipeline.models import SkippedFile
 from pipeline.nlp import build_nlp, pipeline_description
-from pipeline.report import ReportData, render_report
+from pipeline.report import render_report
+from pipeline.report.study import load_frames, read_topics, report_data
 from pipeline.segment import segment_document
 from pipeline.store import Store
 from pipeline.tagging import RuleTagger, annotate
@@ -187,38 +188,15 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrice
     codebook = codebook or load_codebook(config.codebook)
     store = open_store(config)
     try:
-        doc_ids, segments, tags, cases = _frames(store, config, plan)
-        docs = store.documents_frame(doc_ids)
         store.finish_run(plan.run_id, "completed", skipped)
+        frames = load_frames(store, plan.run_id, plan.codebook_sha256)
     finally:
         store.close()
-    quotes = strongest_quotes(segments, tags, per_code=config.quotes_per_code, codebook=codebook)
-    seg_counts = segments.groupby("document_id").size().to_dict() if not segments.empty else {}
-    speakers = (segments.dropna(subset=["speaker"]).groupby("document_id")["speaker"]
-                .agg(lambda s: sorted(set(s))).to_dict() if not segments.empty else {})
-    overview = [
-        dict(id=r.document_id, case=r.case_id, format=r.format, n_words=int(r.n_words),
-             n_segments=int(seg_counts.get(r.document_id, 0)), speakers=speakers.get(r.document_id, []))
-        for r in docs.itertuples()
-    ]
-    uncased = [r.document_id for r in docs.itertuples() if (r.meta or {}).get("case_source") == "own"]
-    nlp = build_nlp(config.nlp)
-    data = ReportData(
-        study=config.corpus.name,
-        kwali_version=__version__,
-        config=config.model_dump(mode="json"),
-        codebook=codebook,
-        codebook_sha256=plan.codebook_sha256,
-        documents=overview,
-        cases=cases,
-        skipped=skipped,
-        uncased=uncased,
-        matrices=matrices,
-        quotes=quotes,
-        methods={"run_id": plan.run_id, "nlp": pipeline_description(nlp), "unit": config.segment.unit.value,
-                 "taggers": ", ".join(config.tag.methods), "min_score": config.tag.min_score},
-    )
+    # The same assembly as `kwali report`, so a re-rendered report matches this one.
+    data = report_data(frames, config, plan.run_id, codebook, plan.codebook_sha256, skipped, matrices=matrices,
+                       nlp_description=pipeline_description(build_nlp(config.nlp)), topics=read_topics(config.out))
     rendered = render_report(data, config.out)
     outputs = {"report (HTML)": rendered["html"], "report (Markdown)": rendered["md"],
                "matrices": config.out / "matrices", "run config": config.out / "run_config.json"}
-    return RunSummary(plan.run_id, len(doc_ids), len(segments), len(tags), skipped, uncased, outputs)
+    return RunSummary(plan.run_id, len(frames.document_ids), len(frames.segments), len(frames.tags), skipped,
+                      data.uncased, outputs)

@@ -168,3 +168,45 @@ def test_document_rows_may_be_mappings_with_short_keys(data, tmp_path):
     paths = render_report(replace(data, documents=rows), tmp_path / "out")
     md = paths["md"].read_text(encoding="utf-8")
     assert "| interview\\_01.txt | c1 | txt | 15 | 2 | R |" in md
+
+
+def test_study_name_cannot_break_out_of_the_print_stylesheet(data, tmp_path):
+    name = 'Jan\'s "studie" </style><script>x()</script>'
+    html = render_report(replace(data, study=name), tmp_path / "out", formats=("html",))["html"].read_text(
+        encoding="utf-8")
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert "<script" not in style and 'content: "Jan\\27 s \\22 studie\\22 ' in style
+    assert "<script" not in html
+
+
+def test_only_the_asked_formats_are_written_and_unknown_ones_rejected(data, tmp_path):
+    paths = render_report(data, tmp_path / "out", formats=("html",), basename="verslag")
+    assert set(paths) == {"html"} and paths["html"].name == "verslag.html"
+    assert not (tmp_path / "out" / "figures").exists()
+    with pytest.raises(ValueError, match="odt"):
+        render_report(data, tmp_path / "out", formats=("odt",))
+
+
+def test_framework_matrix_links_to_quotes_in_html_and_markdown(rendered):
+    paths, _ = rendered
+    html = paths["html"].read_text(encoding="utf-8")
+    md = paths["md"].read_text(encoding="utf-8")
+    for anchor in set(re.findall(r'<a class="ref" href="#([^"]+)"', html)):
+        assert f'id="{anchor}"' in html and f'<a id="{anchor}"></a>' in md
+    assert "[C1 interview_01.txt:1200–" in html
+
+
+@pytest.mark.slow
+def test_empty_run_renders_as_word_and_pdf_too(data, tmp_path):
+    from docx import Document
+
+    empty_segments = pd.DataFrame(columns=["segment_id", "document_id", "case_id", "speaker", "start", "end",
+                                           "text", "n_words"])
+    empty_tags = pd.DataFrame(columns=["segment_id", "code_id", "theme_id", "score", "method", "polarity",
+                                       "evidence"])
+    empty = replace(data, matrices=build_matrices(empty_segments, empty_tags, pd.DataFrame(), data.codebook),
+                    quotes=[], documents=[], cases=pd.DataFrame())
+    paths = render_report(empty, tmp_path / "out", formats=("docx", "pdf"))
+    assert paths["pdf"].read_bytes().startswith(b"%PDF")
+    texts = [p.text for p in Document(str(paths["docx"])).paragraphs]
+    assert any(t.startswith("Geen citaten") for t in texts)
