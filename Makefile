@@ -16,6 +16,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	# torch first and alone: pip takes the CPU wheel from this machine's disk; resolved together
+	# with the rest it would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
