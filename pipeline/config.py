@@ -75,16 +75,23 @@ class TagOptions(BaseModel):
     """Tagging.
 
     Attributes:
-        methods: Taggers to run.
+        methods: Taggers to run: rules, semantic (zero-shot on embeddings), supervised (needs
+            ``training``) or ensemble (rules + semantic, + supervised when trained).
         negation_window: Tokens before a match that are searched for a negation word.
         min_score: Tags below this score are dropped.
+        embedder: Embedder for semantic/supervised/topics: e5, use, tfidf or st:<model folder>.
+        semantic_threshold: z-threshold of the semantic tagger; default: tuned per embedder.
+        training: Labelled CSV/JSONL (id, text, labels) for the supervised tagger.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    methods: list[Literal["rules"]] = Field(default_factory=lambda: ["rules"])
+    methods: list[Literal["rules", "semantic", "supervised", "ensemble"]] = Field(default_factory=lambda: ["rules"])
     negation_window: int = Field(default=3, ge=0)
     min_score: float = Field(default=0.5, ge=0, le=1)
+    embedder: str = "e5"
+    semantic_threshold: float | None = None
+    training: Path | None = None
 
 
 class RunConfig(BaseModel):
