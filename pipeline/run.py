@@ -146,7 +146,12 @@ def annotate_documents(config: RunConfig, plan: RunPlan, document_ids: list[str]
             return 0
         codebook = codebook or load_codebook(config.codebook)
         nlp = build_nlp(config.nlp)
-        taggers = [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+        if config.tag.methods == ["rules"]:
+            taggers = [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+        else:  # embedding-based taggers cache their vectors in this study's store
+            from pipeline.tagging.build import build_tagger
+
+            taggers = [build_tagger(m, codebook, nlp, config.tag, store) for m in config.tag.methods]
         for document_id in todo:
             found = [tag for _, tag_list in annotate(store.iter_segments([document_id]), nlp, taggers,
                                                      config.nlp.batch_size) for tag in tag_list]

@@ -82,7 +82,7 @@ def test_tag_writes_one_line_per_row_in_order(tmp_path, small_codebook_path):
     )
     target = tmp_path / "uit.jsonl"
     result = runner.invoke(app, ["tag", "--input", str(source), "--output", str(target),
-                                 "--codebook", str(small_codebook_path)])
+                                 "--codebook", str(small_codebook_path), "--method", "rules"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["r3", "r1", "r2"]

@@ -7,8 +7,12 @@ from functools import lru_cache
 
 WORD_RE = re.compile(r"[^\W\d_][\w'-]*[^\W_]|[^\W\d_]", re.UNICODE)
 # Interview talk adds fillers that spaCy's list of written Dutch does not hold.
+# Light verbs that every topic shares ("gaan", "zeggen") say nothing about a topic either.
 SPOKEN_STOP_WORDS = frozenset({"ja", "nee", "nou", "gewoon", "eigenlijk", "natuurlijk", "zeg", "he", "hè",
-                               "oké", "ok", "uh", "eh", "ehm", "hm", "echt", "heel", "best", "wel", "even"})
+                               "oké", "ok", "uh", "eh", "ehm", "hm", "echt", "heel", "best", "wel", "even",
+                               "lachen", "gaan", "komen", "zeggen", "maken", "denken", "zien", "doen", "willen",
+                               "moeten", "kunnen", "zullen", "hebben", "zijn", "worden", "krijgen", "staan",
+                               "zitten", "vinden", "weten", "laten", "mens", "ding", "soort", "keer", "beetje"})
 
 
 @lru_cache(maxsize=1)
