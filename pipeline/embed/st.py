@@ -51,7 +51,8 @@ class LocalSentenceTransformer:
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.name = f"st/{folder.name}-{_folder_fingerprint(folder)}"
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
