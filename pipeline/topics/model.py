@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,8 @@ class TopicResult:
     topics: list[int]
     info: pd.DataFrame
     model: object
+    outliers_reduced: bool = False
+    centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def seed_words(codebook: Codebook) -> list[list[str]]:
@@ -60,7 +62,7 @@ def _build(options: TopicOptions, n: int, embedder: Embedder, codebook: Codebook
                             cluster_selection_method="eom", prediction_data=True)
     seeds = seed_words(codebook) if (codebook is not None and options.guided) else None
     return BERTopic(embedding_model=KwaliBackend(embedder), umap_model=umap_model, hdbscan_model=hdbscan_model,
-                    vectorizer_model=lemma_vectorizer(min_df=2 if n >= 50 else 1),
+                    vectorizer_model=lemma_vectorizer(),
                     seed_topic_list=seeds or None, top_n_words=options.top_n_words, calculate_probabilities=False)
 
 
@@ -68,7 +70,7 @@ def _info(model, topics: Sequence[int], top_n: int) -> pd.DataFrame:
     sizes = pd.Series(list(topics)).value_counts()
     rows = []
     for topic_id in sorted(sizes.index):
-        words = [w for w, _ in (model.get_topic(topic_id) or [])][:top_n]
+        words = [w for w, score in (model.get_topic(topic_id) or []) if w and score > 0][:top_n]
         label = "outliers" if topic_id == -1 else f"{topic_id}: " + ", ".join(words[:3])
         rows.append(dict(topic_id=int(topic_id), label=label, size=int(sizes[topic_id]), top_terms="; ".join(words)))
     return pd.DataFrame(rows, columns=["topic_id", "label", "size", "top_terms"])
@@ -94,19 +96,30 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, embedder: Embedder,
                          f"{max(3 * options.min_topic_size, options.n_components + 2)} or a smaller min_topic_size")
     # A copy: guided topic modelling nudges the embeddings it is given in place, which would
     # make a second fit on the same array differ from the first.
-    embeddings = np.array(embeddings, dtype=np.float32, copy=True)
+    original = np.asarray(embeddings, dtype=np.float32)
+    embeddings = original.copy()
     model = _build(options, len(texts), embedder, codebook)
     topics, _ = model.fit_transform(texts, embeddings=embeddings)
     topics = [int(t) for t in topics]
     if options.reduce_outliers and -1 in topics and len(set(topics)) > 1:
         topics = [int(t) for t in model.reduce_outliers(texts, topics, strategy="embeddings", embeddings=embeddings,
                                                         threshold=options.outlier_threshold)]
-        model.update_topics(texts, topics=topics, vectorizer_model=lemma_vectorizer(min_df=2 if len(texts) >= 50 else 1),
+        model.update_topics(texts, topics=topics, vectorizer_model=lemma_vectorizer(),
                             top_n_words=options.top_n_words)
-    return TopicResult(topics, _info(model, topics, options.top_n_words), model)
+    array = np.asarray(topics)
+    centroids = {int(t): original[array == t].mean(axis=0) for t in sorted(set(topics)) if t != -1}
+    return TopicResult(topics, _info(model, topics, options.top_n_words), model, options.reduce_outliers, centroids)
 
 
 def assign_topics(result: TopicResult, texts: Sequence[str], embeddings: np.ndarray) -> list[int]:
     """Topics of new segments under a fitted model (our embeddings passed in, never recomputed)."""
-    topics, _ = result.model.transform(list(texts), embeddings=np.array(embeddings, dtype=np.float32, copy=True))
-    return [int(t) for t in topics]
+    embeddings = np.array(embeddings, dtype=np.float32, copy=True)
+    topics, _ = result.model.transform(list(texts), embeddings=embeddings)
+    topics = [int(t) for t in topics]
+    if result.outliers_reduced and -1 in topics and result.centroids:
+        # As at fit time, an outlier joins the topic whose centre is most similar.
+        ids = sorted(result.centroids)
+        centres = np.vstack([result.centroids[i] for i in ids])
+        nearest = np.argmax(embeddings @ centres.T, axis=1)
+        topics = [ids[nearest[i]] if t == -1 else t for i, t in enumerate(topics)]
+    return topics

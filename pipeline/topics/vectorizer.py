@@ -44,8 +44,12 @@ def lemma_tokens(text: str) -> list[str]:
     return out
 
 
-def lemma_vectorizer(min_df: int = 2, ngram_range: tuple[int, int] = (1, 2)):
-    """A CountVectorizer over ``lemma_tokens``, for BERTopic's c-TF-IDF."""
+def lemma_vectorizer(min_df: int = 1, ngram_range: tuple[int, int] = (1, 2)):
+    """A CountVectorizer over ``lemma_tokens``, for BERTopic's c-TF-IDF.
+
+    BERTopic fits it on one concatenated document per topic, so ``min_df`` counts topics, not
+    segments: anything above 1 throws away exactly the words that set a topic apart.
+    """
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(tokenizer=lemma_tokens, lowercase=False, token_pattern=None, min_df=min_df,
