@@ -223,6 +223,13 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrice
         methods={"run_id": plan.run_id, "nlp": pipeline_description(nlp), "unit": config.segment.unit.value,
                  "taggers": ", ".join(config.tag.methods), "min_score": config.tag.min_score},
     )
+    topics_csv = config.out / "topics" / "topics.csv"
+    if config.topics.enabled and topics_csv.is_file():  # written by the topics step just before
+        import pandas as pd
+
+        data.topics = pd.read_csv(topics_csv)
+        data.case_by_topic = pd.read_csv(config.out / "topics" / "case_by_topic.csv", index_col=0)
+        data.case_by_topic.columns = [f"topic {c}" for c in data.case_by_topic.columns]
     rendered = render_report(data, config.out)
     outputs = {"report (HTML)": rendered["html"], "report (Markdown)": rendered["md"],
                "matrices": config.out / "matrices", "run config": config.out / "run_config.json"}

@@ -129,6 +129,8 @@ class ReportData:
     skipped: list[SkippedFile] = field(default_factory=list)
     uncased: list[str] = field(default_factory=list)
     methods: dict[str, Any] = field(default_factory=dict)
+    topics: pd.DataFrame | None = None
+    case_by_topic: pd.DataFrame | None = None
 
 
 # --- values for the templates ----------------------------------------------------------------
@@ -252,7 +254,9 @@ def _context(data: ReportData) -> dict[str, Any]:
     speakers = {s for doc in documents for s in doc.speakers}
     quote_cases = _quotes_by_case(data, attribute_values)
     case_rows = _cases_table(documents, attributes, attribute_values)
+    topics = _topics_view(data, figures)
     return {
+        "topics": topics,
         "study": data.study,
         "generated_at": generated_text,
         "kwali_version": data.kwali_version,
@@ -293,6 +297,24 @@ def _context(data: ReportData) -> dict[str, Any]:
         "skipped": data.skipped,
         "uncased": data.uncased,
     }
+
+
+def _topics_view(data: ReportData, figures: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The topics chapter: topic table, case x topic heatmap, example quotes (None without topics)."""
+    if data.topics is None or data.topics.empty:
+        return None
+    rows = [{"id": int(r.topic_id), "label": str(r.label), "size": int(r.size), "terms": str(r.top_terms),
+             "best_code": str(r.best_code) if isinstance(r.best_code, str) else "",
+             "best_share": f"{float(r.best_share):.0%}", "candidate": bool(r.candidate_new_code),
+             "quotes": [q for q in str(r.example_quotes).split(" | ") if q and q != "nan"]}
+            for r in data.topics.itertuples()]
+    view: dict[str, Any] = {"rows": rows, "candidates": [r for r in rows if r["candidate"]], "figure": None}
+    if data.case_by_topic is not None and not data.case_by_topic.empty:
+        figure = _figure("case_by_topic", data.case_by_topic, "Segmenten per case en topic (segments, case × topic)",
+                         False, "topic", "case")
+        figures.append(figure)
+        view["figure"] = figure
+    return view
 
 
 def _environment(templates_dir: Path, html: bool) -> Environment:
