@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -84,14 +84,10 @@ class CachedEmbedder:
             fresh = {k: vectors[i] for i, k in enumerate(missing)}
             self.store.put_embeddings(self.name, fresh)
             found.update(fresh)
-        self.hits += sum(k in found and k not in missing for k in keys)
+        fresh_keys = set(missing)
+        self.hits += sum(k not in fresh_keys for k in keys)
         self.misses += len(missing)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
 
-
-def chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    """Consecutive slices of at most ``size`` items."""
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

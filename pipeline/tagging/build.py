@@ -20,8 +20,7 @@ from pipeline.tagging.supervised import SupervisedTagger, read_labelled
 METHODS = ("rules", "semantic", "supervised", "ensemble")
 
 
-def _label_f1(tagger: Tagger, texts: Sequence[str], labels: Sequence[set[str]], nlp: Language,
-              themes: set[str]) -> dict[str, float]:
+def _label_f1(tagger: Tagger, texts: Sequence[str], labels: Sequence[set[str]], nlp: Language) -> dict[str, float]:
     """F1 per label of a tagger on labelled texts (theme labels: any code of the theme)."""
     from pipeline.models import Segment, Unit, stable_id
 
@@ -85,7 +84,7 @@ def build_tagger(method: str, codebook: Codebook, nlp: Language, options: TagOpt
     if supervised is None:
         return EnsembleTagger(members, min_score=options.min_score, themes=themes)
     others = EnsembleTagger(members, min_score=options.min_score, themes=themes)
-    other_f1 = _label_f1(others, [t for t, _ in training], [labels for _, labels in training], nlp, set(themes))
+    other_f1 = _label_f1(others, [t for t, _ in training], [labels for _, labels in training], nlp)
     trusted = choose_supervised_labels(supervised.cv_f1_, other_f1)
     return EnsembleTagger(members + [supervised], min_score=options.min_score, supervised_labels=trusted,
                           themes=themes)
