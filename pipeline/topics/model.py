@@ -91,9 +91,10 @@ def fit_topics(texts: Sequence[str], embeddings: np.ndarray, embedder: Embedder,
         KwaliError: Too few segments to find topics.
     """
     texts = list(texts)
-    if len(texts) < max(3 * options.min_topic_size, options.n_components + 2):
-        raise KwaliError(f"too few segments for topics ({len(texts)}); need at least "
-                         f"{max(3 * options.min_topic_size, options.n_components + 2)} or a smaller min_topic_size")
+    needed = max(3 * options.min_topic_size, options.n_components + 2)
+    if len(texts) < needed:
+        raise KwaliError(f"too few segments for topics ({len(texts)}); need at least {needed}, "
+                         "or pass a smaller --min-topic-size")
     # A copy: guided topic modelling nudges the embeddings it is given in place, which would
     # make a second fit on the same array differ from the first.
     original = np.asarray(embeddings, dtype=np.float32)
