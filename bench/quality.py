@@ -6,6 +6,13 @@ the given codebook exactly as ``kwali tag`` does, and prints precision, recall a
 and the macro-F1 over trust, temporality and roles.
 
     python bench/quality.py [--codebook FILE] [--json OUT] [--errors]
+                            [--method rules|semantic|supervised|ensemble|ensemble+supervised|all]
+                            [--embedder e5|use|tfidf|st:FOLDER] [--seeds DIR]
+
+Methods that learn (supervised, ensemble+supervised) are scored by leave-one-document-out
+cross-validation: each seed document is coded by a model trained on the other three, so no
+paragraph is ever scored by a model that saw its label. Embeddings are cached in
+bench/.cache/embeddings.sqlite, so a second run does not embed again.
 """
 
 from __future__ import annotations
@@ -59,38 +66,95 @@ def scores(gold: list[set[str]], predicted: list[set[str]], themes=THEMES) -> di
     return out
 
 
+METHODS = ("rules", "semantic", "ensemble", "supervised", "ensemble+supervised")
+
+
+def code_rows(rows: list[dict], book, method: str, embedder: str, vectors) -> list[dict]:
+    """Code the gold paragraphs with one method (learned methods: leave one document out)."""
+    from pipeline.config import TagOptions
+
+    options = TagOptions(embedder=embedder)
+    records = [(r["id"], r["text"]) for r in rows]
+    if method in ("rules", "semantic", "ensemble"):
+        return list(tag_records(records, book, tag_options=options, method=method, vectors=vectors))
+    from pipeline.config import NlpOptions
+    from pipeline.nlp import build_nlp
+    from pipeline.tagging.build import build_tagger
+    from pipeline.models import Segment, Unit
+    from pipeline.tagging import annotate
+
+    nlp = build_nlp(NlpOptions())
+    base = "supervised" if method == "supervised" else "ensemble"
+    out: dict[str, dict] = {}
+    for held_out in sorted({r["file"] for r in rows}):
+        train = [(r["text"], set(r["labels"]) & set(THEMES)) for r in rows if r["file"] != held_out]
+        test = [r for r in rows if r["file"] == held_out]
+        tagger = build_tagger(base, book, nlp, options, vectors, fit_texts=[r["text"] for r in rows], training=train)
+        segments = [Segment(r["id"], r["file"], r["file"], i, 0, len(r["text"]), r["text"], unit=Unit.PARAGRAPH)
+                    for i, r in enumerate(test)]
+        for segment, tags in annotate(segments, nlp, [tagger]):
+            out[segment.id] = {"id": segment.id, "themes": sorted({t.theme_id for t in tags}),
+                               "codes": [{"theme": t.theme_id, "code": t.code_id,
+                                          "evidence": [{"text": e.pattern} for e in t.evidence]} for t in tags]}
+    return [out[r["id"]] for r in rows]
+
+
 def main() -> int:
+    import time
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--codebook", type=Path, default=DEFAULT_CODEBOOK)
     parser.add_argument("--json", type=Path, help="also write the scores as JSON here")
     parser.add_argument("--errors", action="store_true", help="list false positives and negatives")
+    parser.add_argument("--method", default="rules", choices=METHODS + ("all",))
+    parser.add_argument("--embedder", default="e5", help="e5 | use | tfidf | st:FOLDER")
+    parser.add_argument("--seeds", type=Path, default=SEEDS, help="folder with the seed documents")
     args = parser.parse_args()
-    if not SEEDS.is_dir():
-        print(f"skipped: seed documents not found at {SEEDS}")
+    if not args.seeds.is_dir():
+        print(f"skipped: seed documents not found at {args.seeds}")
         return 0
-    rows = load_gold()
+    rows = load_gold(seeds=args.seeds)
     book = load_codebook(args.codebook)
-    coded = list(tag_records([(r["id"], r["text"]) for r in rows], book))
+    from pipeline.store import Store
+
+    (ROOT / "bench" / ".cache").mkdir(exist_ok=True)
+    vectors = Store(f"sqlite:///{ROOT / 'bench' / '.cache' / 'embeddings.sqlite'}")
     gold = [set(r["labels"]) & set(THEMES) for r in rows]
-    predicted = [set(c["themes"]) & set(THEMES) for c in coded]
-    result = scores(gold, predicted)
     print(f"Development gold set: {len(rows)} paragraphs from {len({r['file'] for r in rows})} seed documents")
+    results = {}
+    for method in (METHODS if args.method == "all" else (args.method,)):
+        started = time.perf_counter()
+        coded = code_rows(rows, book, method, args.embedder, vectors)
+        elapsed = time.perf_counter() - started
+        predicted = [set(c["themes"]) & set(THEMES) for c in coded]
+        result = scores(gold, predicted)
+        results[method] = result
+        print(f"\n== {method} (embedder {args.embedder if method != 'rules' else '-'}, {elapsed:.1f} s)")
+        report(result)
+        if args.errors:
+            errors(rows, gold, predicted, coded)
+    if args.json:
+        args.json.write_text(json.dumps(results if args.method == "all" else results[args.method], indent=2),
+                             encoding="utf-8")
+    return 0
+
+
+def report(result: dict) -> None:
     print(f"{'theme':<12} {'P':>6} {'R':>6} {'F1':>6} {'support':>8}")
     for theme in THEMES:
         s = result[theme]
         print(f"{theme:<12} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['support']:8d}")
     m = result["macro"]
     print(f"{'macro':<12} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f}")
-    if args.errors:
-        for row, g, p, c in zip(rows, gold, predicted, coded):
-            for theme in THEMES:
-                if (theme in g) != (theme in p):
-                    kind = "FN" if theme in g else "FP"
-                    ev = [e["text"] for code in c["codes"] if code["theme"] == theme for e in code["evidence"]]
-                    print(f"{kind} {theme:<12} {row['id']:<32} evidence={ev} :: {row['rationale']}")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    return 0
+
+
+def errors(rows, gold, predicted, coded) -> None:
+    for row, g, p, c in zip(rows, gold, predicted, coded):
+        for theme in THEMES:
+            if (theme in g) != (theme in p):
+                kind = "FN" if theme in g else "FP"
+                ev = [e["text"] for code in c["codes"] if code["theme"] == theme for e in code["evidence"]]
+                print(f"{kind} {theme:<12} {row['id']:<32} evidence={ev} :: {row['rationale']}")
 
 
 if __name__ == "__main__":

@@ -78,5 +78,9 @@ def full_run(config: RunConfig, progress: Progress | None = None) -> steps.RunSu
         if progress:
             progress("annotate", done, len(annotate_futures))
     matrices = analyse_task(config, plan)
+    if config.topics.enabled:
+        from flows.topics import topics
+
+        topics(config, plan.run_id, plan.codebook_sha256)
     skipped.sort(key=lambda s: s.path)
     return report_task(config, plan, skipped, matrices)

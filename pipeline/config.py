@@ -75,16 +75,54 @@ class TagOptions(BaseModel):
     """Tagging.
 
     Attributes:
-        methods: Taggers to run.
+        methods: Taggers to run: rules, semantic (zero-shot on embeddings), supervised (needs
+            ``training``) or ensemble (rules + semantic, + supervised when trained).
         negation_window: Tokens before a match that are searched for a negation word.
         min_score: Tags below this score are dropped.
+        embedder: Embedder for semantic/supervised/topics: e5, use, tfidf or st:<model folder>.
+        semantic_threshold: z-threshold of the semantic tagger; default: tuned per embedder.
+        training: Labelled CSV/JSONL (id, text, labels) for the supervised tagger.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    methods: list[Literal["rules"]] = Field(default_factory=lambda: ["rules"])
+    methods: list[Literal["rules", "semantic", "supervised", "ensemble"]] = Field(default_factory=lambda: ["rules"])
     negation_window: int = Field(default=3, ge=0)
     min_score: float = Field(default=0.5, ge=0, le=1)
+    embedder: str = "e5"
+    semantic_threshold: float | None = None
+    training: Path | None = None
+
+
+class TopicOptions(BaseModel):
+    """BERTopic topics over segments (``kwali run --topics``).
+
+    Attributes:
+        enabled: Fit topics at the end of a run and write DIR/topics/.
+        min_topic_size: Smallest topic (HDBSCAN min_cluster_size).
+        n_neighbors: UMAP neighbourhood (capped below the number of segments).
+        n_components: UMAP output dimensions.
+        seed: UMAP random_state: the same input and options give identical topics.
+        guided: Seed topics with the codebook's plain pattern words.
+        reduce_outliers: Assign outlier segments to their nearest topic by embedding.
+        outlier_threshold: Minimum similarity for an outlier to be reassigned.
+        top_n_words: Top terms kept per topic.
+        uncovered_share: A topic is a candidate new code when no code tags at least this share
+            of its segments.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    min_topic_size: int = Field(default=10, ge=2)
+    n_neighbors: int = Field(default=15, ge=2)
+    n_components: int = Field(default=5, ge=2)
+    seed: int = 42
+    guided: bool = True
+    reduce_outliers: bool = True
+    outlier_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    top_n_words: int = Field(default=10, ge=1)
+    uncovered_share: float = Field(default=0.2, ge=0.0, le=1.0)
 
 
 class RunConfig(BaseModel):
@@ -109,6 +147,7 @@ class RunConfig(BaseModel):
     segment: SegmentOptions = Field(default_factory=SegmentOptions)
     nlp: NlpOptions = Field(default_factory=NlpOptions)
     tag: TagOptions = Field(default_factory=TagOptions)
+    topics: TopicOptions = Field(default_factory=TopicOptions)
     attribute: str | None = None
     quotes_per_code: int = Field(default=3, ge=1)
 

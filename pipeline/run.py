@@ -23,7 +23,7 @@ from pipeline.ingest import SourceFile, discover, load_cases, read_document
 from pipeline.models import SkippedFile
 from pipeline.nlp import build_nlp, pipeline_description
 from pipeline.report import render_report
-from pipeline.report.study import load_frames, read_topics, report_data
+from pipeline.report.study import load_frames, read_case_by_topic, read_topics, report_data
 from pipeline.segment import segment_document
 from pipeline.store import Store
 from pipeline.tagging import RuleTagger, annotate
@@ -147,7 +147,12 @@ def annotate_documents(config: RunConfig, plan: RunPlan, document_ids: list[str]
             return 0
         codebook = codebook or load_codebook(config.codebook)
         nlp = build_nlp(config.nlp)
-        taggers = [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+        if config.tag.methods == ["rules"]:
+            taggers = [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+        else:  # embedding-based taggers cache their vectors in this study's store
+            from pipeline.tagging.build import build_tagger
+
+            taggers = [build_tagger(m, codebook, nlp, config.tag, store) for m in config.tag.methods]
         for document_id in todo:
             found = [tag for _, tag_list in annotate(store.iter_segments([document_id]), nlp, taggers,
                                                      config.nlp.batch_size) for tag in tag_list]
@@ -194,7 +199,8 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrice
         store.close()
     # The same assembly as `kwali report`, so a re-rendered report matches this one.
     data = report_data(frames, config, plan.run_id, codebook, plan.codebook_sha256, skipped, matrices=matrices,
-                       nlp_description=pipeline_description(build_nlp(config.nlp)), topics=read_topics(config.out))
+                       nlp_description=pipeline_description(build_nlp(config.nlp)), topics=read_topics(config.out),
+                       case_by_topic=read_case_by_topic(config.out))
     rendered = render_report(data, config.out)
     outputs = {"report (HTML)": rendered["html"], "report (Markdown)": rendered["md"],
                "matrices": config.out / "matrices", "run config": config.out / "run_config.json"}

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import (
     JSON,
     Column,
+    LargeBinary,
     DateTime,
     Engine,
     Float,
@@ -146,6 +147,16 @@ decisions = Table(
     Column("version", Integer, nullable=False),
     Column("superseded_by", Integer),
     Index("ix_decisions_current", "segment_id", "code_id", "coder", "superseded_by"),
+)
+
+
+# Sentence embeddings, keyed on (model, hash of kind + text): a re-run never re-embeds a text.
+embeddings = Table(
+    "embeddings", metadata,
+    Column("model", String, primary_key=True),
+    Column("text_sha", String(64), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
 )
 
 
@@ -290,6 +301,39 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(decisions.c.id)).all()
         return pd.DataFrame([dict(r._mapping) for r in rows], columns=[c.name for c in cols])
+
+    # --- embedding cache -----------------------------------------------------------------
+
+    def get_embeddings(self, model: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Cached vectors (float32 numpy arrays) of ``model`` for those of ``keys`` it holds."""
+        import numpy as np
+
+        found: dict[str, Any] = {}
+        keys = list(keys)
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+                rows = conn.execute(select(embeddings.c.text_sha, embeddings.c.vector).where(
+                    embeddings.c.model == model, embeddings.c.text_sha.in_(keys[i:i + 500])))
+                for r in rows:
+                    found[r.text_sha] = np.frombuffer(r.vector, dtype="<f4")
+        return found
+
+    def put_embeddings(self, model: str, vectors: dict[str, Any]) -> None:
+        """Store vectors of ``model`` by key (existing keys are left as they are)."""
+        import numpy as np
+
+        if not vectors:
+            return
+        with self.engine.begin() as conn:
+            known = set()
+            keys = list(vectors)
+            for i in range(0, len(keys), 500):
+                known.update(conn.execute(select(embeddings.c.text_sha).where(
+                    embeddings.c.model == model, embeddings.c.text_sha.in_(keys[i:i + 500]))).scalars())
+            rows = [dict(model=model, text_sha=k, dim=int(v.shape[-1]),
+                         vector=np.asarray(v, dtype="<f4").tobytes()) for k, v in vectors.items() if k not in known]
+            if rows:
+                conn.execute(insert(embeddings), rows)
 
     # --- cases and codebooks ---------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.codebook import Codebook
+from pipeline.embed.cache import VectorStore
 from pipeline.config import NlpOptions, TagOptions
 from pipeline.errors import InvalidInput
 from pipeline.ingest import normalise
@@ -74,16 +75,27 @@ def _tag_json(tag: Tag) -> dict[str, Any]:
 
 
 def tag_records(records: Iterable[tuple[str, str]], codebook: Codebook, nlp_options: NlpOptions | None = None,
-                tag_options: TagOptions | None = None) -> Iterator[dict[str, Any]]:
+                tag_options: TagOptions | None = None, method: str = "rules",
+                vectors: VectorStore | None = None) -> Iterator[dict[str, Any]]:
     """Tag (id, text) records; yields one output dict per record, in input order.
 
     Texts are normalised as documents are (so evidence offsets refer to the normalised text,
     which is included as ``text`` only when it differs from the input).
+
+    Args:
+        method: rules | semantic | supervised | ensemble (see ``pipeline.tagging.build``).
+        vectors: Embedding cache (e.g. a ``Store``); default: in memory for this call.
     """
     nlp_options = nlp_options or NlpOptions()
     tag_options = tag_options or TagOptions()
     nlp = build_nlp(nlp_options)
-    tagger = RuleTagger(codebook, nlp, tag_options.negation_window, tag_options.min_score)
+    if method == "rules":
+        tagger = RuleTagger(codebook, nlp, tag_options.negation_window, tag_options.min_score)
+    else:
+        from pipeline.tagging.build import build_tagger
+
+        records = list(records)
+        tagger = build_tagger(method, codebook, nlp, tag_options, vectors, fit_texts=[t for _, t in records])
     theme_order = [theme.id for theme in codebook.themes]
 
     changed: set[int] = set()  # records whose normalised text differs from the input

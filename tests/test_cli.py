@@ -82,7 +82,7 @@ def test_tag_writes_one_line_per_row_in_order(tmp_path, small_codebook_path):
     )
     target = tmp_path / "uit.jsonl"
     result = runner.invoke(app, ["tag", "--input", str(source), "--output", str(target),
-                                 "--codebook", str(small_codebook_path)])
+                                 "--codebook", str(small_codebook_path), "--method", "rules"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["r3", "r1", "r2"]
@@ -115,3 +115,35 @@ def test_invalid_option_values_are_user_errors(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--window", "0"])
     assert result.exit_code == 2
     assert "window" in result.output and "greater than or equal to 1" in result.output
+
+
+def test_tag_defaults_to_the_ensemble_and_takes_method_and_embedder(tmp_path, small_codebook_path):
+    source = tmp_path / "antwoorden.csv"
+    source.write_text("id,text\nr1,Zij is de kartrekker en het vertrouwen groeit.\nr2,Het regent.\n",
+                      encoding="utf-8")
+    default_out, semantic_out = tmp_path / "ens.jsonl", tmp_path / "sem.jsonl"
+    result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(default_out), "-c", str(small_codebook_path),
+                                 "--embedder", "use"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in default_out.read_text(encoding="utf-8").splitlines()]
+    assert {c["method"] for c in lines[0]["codes"]} == {"ensemble"}
+    assert any(e["pattern"].startswith("rules: ") for c in lines[0]["codes"] for e in c["evidence"])
+    result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(semantic_out), "-c", str(small_codebook_path),
+                                 "--method", "semantic", "--embedder", "use"])
+    assert result.exit_code == 0, result.output
+    for line in semantic_out.read_text(encoding="utf-8").splitlines():
+        assert all(c["method"] == "semantic" for c in json.loads(line)["codes"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--method", "magic"], "unknown tagging method"),
+    (["--method", "supervised", "--embedder", "use"], "--training"),
+    (["--embedder", "bert-large"], "unknown embedder"),
+])
+def test_tag_method_and_embedder_mistakes_are_user_errors(tmp_path, small_codebook_path, args, message):
+    source = tmp_path / "a.csv"
+    source.write_text("id,text\n1,tekst\n", encoding="utf-8")
+    result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(tmp_path / "o.jsonl"),
+                                 "-c", str(small_codebook_path), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output

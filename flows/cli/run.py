@@ -11,7 +11,7 @@ from rich.table import Table
 
 from flows.cli.common import DEFAULT_CODEBOOK_PATH, CodebookOpt, app, err, fail, out, progress
 from pipeline.codebook import load_codebook
-from pipeline.config import IngestOptions, NlpOptions, RunConfig, SegmentOptions, TagOptions
+from pipeline.config import IngestOptions, NlpOptions, RunConfig, SegmentOptions, TagOptions, TopicOptions
 from pipeline.errors import KwaliError
 from pipeline.models import Unit
 
@@ -30,6 +30,12 @@ def run(
     max_file_mb: Annotated[float, typer.Option(help="Skip source files larger than this.")] = 20.0,
     attribute: Annotated[str | None, typer.Option(help="Case attribute for the crosstab (e.g. city).")] = None,
     nlp_model: Annotated[str | None, typer.Option(help="Trained spaCy pipeline to use, or 'blank'.")] = None,
+    topics: Annotated[bool, typer.Option("--topics", help="Also fit BERTopic topics; writes DIR/topics/.")] = False,
+    min_topic_size: Annotated[int, typer.Option(help="Smallest topic, in segments (with --topics).")] = 10,
+    method: Annotated[str, typer.Option(help="Tagging: rules | semantic | ensemble (| supervised with "
+                                                   "--training).")] = "rules",
+    embedder: Annotated[str, typer.Option(help="e5 | use | tfidf | st:/path/to/local/model.")] = "e5",
+    training: Annotated[Path | None, typer.Option(help="Coded examples (CSV/JSONL: id, text, labels).")] = None,
 ) -> None:
     """Ingest, tag, analyse and report a study folder (the full-run flow)."""
     try:
@@ -39,8 +45,9 @@ def run(
             corpus=corpus.resolve(), out=out_dir.resolve(), codebook=codebook.resolve(), store_url=store,
             ingest=IngestOptions(text_column=text_column, id_column=id_column, case_column=case_column,
                                  max_file_mb=max_file_mb),
-            segment=SegmentOptions(unit=unit, window=window), nlp=NlpOptions(model=nlp_model), tag=TagOptions(),
-            attribute=attribute,
+            segment=SegmentOptions(unit=unit, window=window), nlp=NlpOptions(model=nlp_model),
+            tag=TagOptions(methods=[method], embedder=embedder, training=training.resolve() if training else None),
+            topics=TopicOptions(enabled=topics, min_topic_size=min_topic_size), attribute=attribute,
         )
         book = load_codebook(config.codebook)  # stop before any processing on a bad codebook
         err.print(f"Codebook {book.id} {book.version}: {len(book.themes)} themes, {len(book.codes)} codes")
@@ -72,3 +79,5 @@ def run(
         out.print(f"  no row in cases.csv, own case: {doc_id}", markup=False, highlight=False)
     for name, path in summary.outputs.items():
         out.print(f"{name}: {path}", markup=False, highlight=False)
+    if config.topics.enabled:
+        out.print(f"topics: {config.out / 'topics'}", markup=False, highlight=False)

@@ -10,7 +10,7 @@ import typer
 
 from flows.cli.common import DEFAULT_CODEBOOK_PATH, CodebookOpt, app, err, fail, progress
 from pipeline.codebook import load_codebook
-from pipeline.config import NlpOptions
+from pipeline.config import NlpOptions, TagOptions
 from pipeline.errors import KwaliError
 
 
@@ -22,6 +22,10 @@ def tag(
     id_field: Annotated[str, typer.Option(help="Name of the id column/field.")] = "id",
     text_field: Annotated[str, typer.Option(help="Name of the text column/field.")] = "text",
     nlp_model: Annotated[str | None, typer.Option(help="Trained spaCy pipeline to use, or 'blank'.")] = None,
+    method: Annotated[str, typer.Option(help="rules | semantic | supervised | ensemble.")] = "ensemble",
+    embedder: Annotated[str, typer.Option(help="e5 | use | tfidf | st:/path/to/local/model.")] = "e5",
+    training: Annotated[Path | None, typer.Option(help="Coded examples (CSV/JSONL: id, text, labels) "
+                                                       "for the supervised tagger.")] = None,
 ) -> None:
     """Code open answers: one JSON line per input row, same order."""
     from pipeline.tagfile import read_records, tag_records
@@ -33,7 +37,8 @@ def tag(
         coded = 0
         with output.open("w", encoding="utf-8") as handle, progress() as bar:
             task_id = bar.add_task("tag", total=len(records))
-            for row in tag_records(records, book, NlpOptions(model=nlp_model)):
+            options = TagOptions(embedder=embedder, training=training)
+            for row in tag_records(records, book, NlpOptions(model=nlp_model), options, method=method):
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                 coded += bool(row["codes"])
                 bar.advance(task_id)

@@ -428,7 +428,10 @@ def write_docx(context: dict[str, Any], path: str | Path) -> Path:
             w.matrix(x["segments"], "Aantal segmenten (segments).")
     if c["topics"]:
         h1("topics")
-        w.table(c["topics"]["columns"], c["topics"]["rows"], "Onderwerpen (topics).", numeric_from=99)
+        columns = ["topic", "segmenten", "kernwoorden", "best passende code", "dekking", "kandidaat"]
+        rows = [[t["label"], str(t["size"]), t["terms"], t["best_code"], t["best_share"], "ja" if t["candidate"] else ""]
+                for t in c["topics"]["rows"]]
+        w.table(columns, rows, "Onderwerpen (topics).", numeric_from=99)
     h1("quotes")
     for case in c["quote_cases"]:
         w.heading(f"Case {case['case_id']}", 2)

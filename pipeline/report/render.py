@@ -148,6 +148,7 @@ class ReportData:
     decision_counts: pd.DataFrame | None = None
     agreement: pd.DataFrame | None = None
     topics: pd.DataFrame | None = None
+    case_by_topic: pd.DataFrame | None = None
 
 
 # --- values for the templates ----------------------------------------------------------------
@@ -344,13 +345,6 @@ def _top_pairs(matrix: pd.DataFrame, labels: dict[str, str], limit: int = 15) ->
     return sorted(pairs, key=lambda p: (-p["n"], p["a"], p["b"]))[:limit]
 
 
-def _topics_table(topics: pd.DataFrame | None) -> dict[str, Any] | None:
-    if topics is None or topics.empty:
-        return None
-    return {"columns": [str(c) for c in topics.columns],
-            "rows": [["" if pd.isna(v) else str(v) for v in row] for row in topics.itertuples(index=False)]}
-
-
 def build_context(data: ReportData) -> dict[str, Any]:
     """Plain values for the templates (and the DOCX writer): tables, figures, quotes, chapters.
 
@@ -395,7 +389,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
                                source(f"matrices/{crosstab_filename(attribute)}") if attribute == matrices.attribute
                                else None, theme_labels),
         })
-    topics = _topics_table(data.topics)
+    topics = _topics_view(data, figures)
     chapters = _chapters(bool(crosstabs), topics is not None)
     generated = data.generated_at
     generated_text = generated.isoformat(timespec="seconds") if isinstance(generated, datetime) else str(generated)
@@ -454,6 +448,32 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "skipped": data.skipped,
         "uncased": data.uncased,
     }
+
+
+def _topics_view(data: ReportData, figures: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The topics chapter: topic table, case x topic heatmap, example quotes (None without topics)."""
+    if data.topics is None or data.topics.empty:
+        return None
+    def cell(row: Any, name: str) -> str:
+        value = getattr(row, name, "")
+        return "" if pd.isna(value) else str(value)
+
+    # Any topic table with an id, label, size and terms renders; the coverage columns are optional.
+    rows = []
+    for r in data.topics.itertuples():
+        share = cell(r, "best_share")
+        rows.append({"id": cell(r, "topic_id"), "label": cell(r, "label"), "size": cell(r, "size"),
+                     "terms": cell(r, "top_terms"), "best_code": cell(r, "best_code"),
+                     "best_share": f"{float(share):.0%}" if share else "",
+                     "candidate": cell(r, "candidate_new_code").lower() in ("true", "1"),
+                     "quotes": [q for q in cell(r, "example_quotes").split(" | ") if q]})
+    view: dict[str, Any] = {"rows": rows, "candidates": [r for r in rows if r["candidate"]], "figure": None}
+    if data.case_by_topic is not None and not data.case_by_topic.empty:
+        figure = _figure("case_by_topic", data.case_by_topic, "Segmenten per case en topic (segments, case × topic)",
+                         False, "topic", "case")
+        figures.append(figure)
+        view["figure"] = figure
+    return view
 
 
 def _environment(templates_dir: Path, html: bool) -> Environment:

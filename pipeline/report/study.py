@@ -100,9 +100,20 @@ def read_topics(study_dir: Path) -> pd.DataFrame | None:
                            "one row per topic") from None
 
 
+def read_case_by_topic(study_dir: Path) -> pd.DataFrame | None:
+    """The study's case x topic counts (``topics/case_by_topic.csv``), or None without topics."""
+    path = study_dir / TOPICS_FILE.parent / "case_by_topic.csv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, encoding="utf-8", index_col=0)
+    table.columns = [f"topic {c}" for c in table.columns]
+    return table
+
+
 def report_data(frames: StudyFrames, config: RunConfig, run_id: str, codebook: Codebook, codebook_sha256: str,
                 skipped: list[SkippedFile], *, matrices: Matrices | None = None, codes: str = "machine",
-                nlp_description: str = "", topics: pd.DataFrame | None = None) -> ReportData:
+                nlp_description: str = "", topics: pd.DataFrame | None = None,
+                case_by_topic: pd.DataFrame | None = None) -> ReportData:
     """Everything a report shows, from a run's frames.
 
     Args:
@@ -117,6 +128,7 @@ def report_data(frames: StudyFrames, config: RunConfig, run_id: str, codebook: C
         codes: "machine", "human" or "consensus" (see ``apply_code_source``).
         nlp_description: The NLP pipeline, for the methods appendix.
         topics: Topic table, when a topic model ran.
+        case_by_topic: Segments per case and topic, when a topic model ran.
 
     Returns:
         The report's data.
@@ -147,6 +159,7 @@ def report_data(frames: StudyFrames, config: RunConfig, run_id: str, codebook: C
         decision_counts=decision_counts(decided),
         agreement=code_agreement(decided, [c for c in code_ids if c in set(decided["code_id"])]),
         topics=topics,
+        case_by_topic=case_by_topic,
     )
 
 
@@ -225,4 +238,5 @@ def load_report_data(study_dir: str | Path, codes: str = "machine", quotes_per_c
         config = config.model_copy(update={"quotes_per_code": quotes_per_code})
     skipped = [SkippedFile(**s) for s in run.get("skipped") or []]
     return report_data(frames, config, run["id"], codebook, run["codebook_sha256"], skipped, codes=codes,
-                       nlp_description=_describe_nlp(config.nlp.model_dump_json()), topics=read_topics(folder))
+                       nlp_description=_describe_nlp(config.nlp.model_dump_json()), topics=read_topics(folder),
+                       case_by_topic=read_case_by_topic(folder))
