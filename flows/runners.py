@@ -46,4 +46,22 @@ def with_runner(flow: Any, runner: str = "threads", dask_address: str | None = N
         if dask_address:
             raise KwaliError("--dask-address needs --runner dask")
         return flow
+    share_api_with_workers()
     return flow.with_options(task_runner=dask_runner(dask_address))
+
+
+def share_api_with_workers() -> None:
+    """Make Dask worker processes report to this process's Prefect API.
+
+    Without ``PREFECT_API_URL`` Prefect runs a temporary server per process, and every worker
+    would start its own (~8 s each, and its task runs would be lost with it). Starting the
+    temporary server here and exporting its address lets the workers, which inherit the
+    environment, use it too.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the same instance Prefect's ephemeral mode uses in this process
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url

@@ -69,7 +69,9 @@ def run(
                     tasks[step] = bar.add_task(step, total=total)
                 bar.update(tasks[step], completed=done)
 
-            summary = flow_to_run(config, progress=report_progress, fresh=fresh)
+            # A progress callback cannot travel to Dask workers (it holds the terminal's lock).
+            summary = flow_to_run(config, progress=report_progress if runner is Runner.THREADS else None,
+                                  fresh=fresh)
     except KwaliError as exc:
         fail(exc)
     except ValidationError as exc:
