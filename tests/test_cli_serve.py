@@ -225,6 +225,25 @@ def test_no_connection_beyond_loopback_during_serve_and_runs(served):
     assert noted == "", "connections beyond 127.0.0.1:\n" + noted
 
 
+def test_serve_uses_an_existing_server_from_prefect_api_url_and_leaves_it_running(served, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PYTHONPATH=str(ROOT), PREFECT_API_URL=served.api, PREFECT_HOME=str(tmp_path / "home"))
+    out, errors = tmp_path / "second.out", tmp_path / "second.err"
+    second = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--port", str(free_port())], cwd=ROOT,
+                              env=env, stdout=out.open("wb"), stderr=errors.open("wb"))
+    try:
+        deadline = time.monotonic() + 90
+        while "Kwali flows are served" not in out.read_text() and time.monotonic() < deadline:
+            assert second.poll() is None, errors.read_text()[-3000:]
+            time.sleep(0.5)
+        assert f"http://127.0.0.1:{served.port}/deployments" in out.read_text(), out.read_text()
+        assert "Starting a Prefect server" not in errors.read_text()
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0, errors.read_text()[-3000:]
+    assert served.call("GET", "/health") is True  # the server it did not start is still up
+
+
 def test_serve_stops_cleanly_on_ctrl_c_and_frees_the_port(served):
     code = served.stop(signal.SIGINT)
     assert code == 0, served.logs()

@@ -130,7 +130,8 @@ def serve(
         out.print(f"Kwali flows are served. Open the Prefect UI: {ui_url}/deployments", highlight=False)
         out.print("Deployments: " + ", ".join(d.name for d in served) + ". Stop with Ctrl-C.", highlight=False)
         sys.stdout.flush()
-        prefect.serve(*served, limit=limit, print_starting_message=False)
+        # No schedules to pause; pausing would also pause deployments another `kwali serve` shares.
+        prefect.serve(*served, limit=limit, print_starting_message=False, pause_on_shutdown=False)
     except KeyboardInterrupt:
         pass
     except KwaliError as exc:
