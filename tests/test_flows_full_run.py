@@ -145,3 +145,26 @@ def test_flow_rerun_after_a_crash_completes_reusing_finished_work(prefect_harnes
     summary = full_run(config, stats=stats)
     assert stats.read == [] and stats.tagged == 0 and summary.documents == 3
     assert (config.out / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_stage_flows_ingest_then_annotate_then_report_the_latest_run(prefect_harness, tmp_path, small_codebook_path):
+    from flows.deployments import analyse_flow, annotate_flow, ingest_flow, report_flow
+    from tests.test_run import write_corpus
+
+    study = write_corpus(tmp_path / "studie")
+    book = str(small_codebook_path)
+    with pytest.raises(Exception, match="no run with documents yet"):
+        report_flow(str(study), codebook=book)
+    assert ingest_flow(str(study)) == 3
+    assert annotate_flow(str(study), codebook=book) == 3
+    assert annotate_flow(str(study), codebook=book) == 0  # already tagged with this codebook
+    matrices = analyse_flow(str(study), codebook=book, attribute="city")
+    assert (tmp_path / "studie-kwali" / "matrices" / "crosstab_city.csv").is_file() and matrices.endswith("matrices")
+    report = report_flow(str(study), codebook=book)
+    assert report.endswith("report.html")
+    import csv
+
+    with open(tmp_path / "studie-kwali" / "matrices" / "case_by_theme.csv", encoding="utf-8") as handle:
+        rows = {row["case"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"keilehaven", "werkspoor", "interview_02.txt"} and int(rows["keilehaven"]["trust"]) >= 1
