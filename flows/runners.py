@@ -29,9 +29,9 @@ def dask_runner(address: str | None = None, workers: int | None = None) -> Any:
     if address:
         return DaskTaskRunner(address=address)
     workers = workers or max(1, min(4, os.cpu_count() or 1))
-    # dashboard_address=None: no web dashboard, no extra port; the cluster listens on 127.0.0.1 only.
+    # host=127.0.0.1: scheduler, workers and their dashboards listen on this machine only.
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                          "host": "127.0.0.1", "dashboard_address": None})
+                                          "host": "127.0.0.1"})
 
 
 def with_runner(flow: Any, runner: str = "threads", dask_address: str | None = None) -> Any:

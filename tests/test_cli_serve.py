@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -56,12 +57,19 @@ class Served:
         return (f"--- stdout\n{self.stdout.read_text(errors='replace')[-3000:]}\n"
                 f"--- stderr\n{self.stderr.read_text(errors='replace')[-5000:]}")
 
-    def call(self, method: str, path: str, body: dict | None = None):
+    def call(self, method: str, path: str, body: dict | None = None, attempts: int = 10):
+        # Like Prefect's own client, retry 5xx: a busy SQLite server answers 503 now and then.
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.api + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
+        for attempt in range(attempts):
+            request = urllib.request.Request(self.api + path, data=data, method=method,
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500 or attempt == attempts - 1:
+                    raise
+            time.sleep(1 + attempt)
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
