@@ -2,16 +2,27 @@
 
 Tasks run per source file (ingest) or per batch of documents (annotate), never per segment, and
 pass ids and paths, not data: the store in between holds the documents, segments and tags.
+
+Faults stay local: a file or document whose task fails is listed as skipped with the error and
+the run goes on; steps that can fail for passing reasons (file system, a locked SQLite store)
+are retried with exponential back-off. Re-runs are incremental through the store (see
+``pipeline.incremental``); ``fresh=True`` makes a run redo everything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 import flows  # noqa: F401  (analytics off before prefect is imported)
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import OperationalError
 
+from pipeline import incremental
 from pipeline import run as steps
 from pipeline.analysis import Matrices
 from pipeline.config import RunConfig
@@ -19,30 +30,62 @@ from pipeline.ingest import SourceFile
 from pipeline.models import SkippedFile
 
 ANNOTATE_BATCH = 10  # documents per annotate task: amortises loading spaCy and the matcher
+TRANSIENT = (OSError, OperationalError)  # worth a retry: network shares, "database is locked"
+RETRIES = 2
+BACKOFF = exponential_backoff(backoff_factor=0.5)  # 0.5 s, then 1 s
 
 
-@task(name="prepare", cache_policy=NO_CACHE)
+def is_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only errors that may pass; a broken file fails the same way every time."""
+    try:
+        state.result()
+    except TRANSIENT:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def _annotate_name() -> str:
+    from prefect.runtime import task_run
+
+    ids = task_run.parameters.get("document_ids") or []
+    if len(ids) == 1:
+        return f"annotate {ids[0]}"
+    return f"annotate {ids[0]} … {ids[-1]} ({len(ids)} docs)" if ids else "annotate (nothing)"
+
+
+@task(name="prepare", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=BACKOFF,
+      retry_condition_fn=is_transient)
 def prepare_task(config: RunConfig) -> steps.RunPlan:
     return steps.prepare(config)
 
 
-@task(name="ingest", task_run_name="ingest {source.rel}", cache_policy=NO_CACHE, retries=1,
-      retry_delay_seconds=1)
+@task(name="forget", task_run_name="forget done work (fresh run)", cache_policy=NO_CACHE)
+def forget_task(config: RunConfig) -> int:
+    return incremental.forget_done_work(config)
+
+
+@task(name="ingest", task_run_name="ingest {source.rel}", cache_policy=NO_CACHE, retries=RETRIES,
+      retry_delay_seconds=BACKOFF, retry_condition_fn=is_transient)
 def ingest_task(config: RunConfig, plan: steps.RunPlan, source: SourceFile) -> steps.IngestOutcome:
     return steps.ingest_source(config, plan, source)
 
 
-@task(name="annotate", task_run_name="annotate batch {batch_no}", cache_policy=NO_CACHE)
+@task(name="annotate", task_run_name=_annotate_name, cache_policy=NO_CACHE, retries=RETRIES,
+      retry_delay_seconds=BACKOFF, retry_condition_fn=is_transient)
 def annotate_task(config: RunConfig, plan: steps.RunPlan, document_ids: list[str], batch_no: int) -> int:
     return steps.annotate_documents(config, plan, document_ids)
 
 
-@task(name="analyse", cache_policy=NO_CACHE)
+@task(name="analyse", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=BACKOFF,
+      retry_condition_fn=is_transient)
 def analyse_task(config: RunConfig, plan: steps.RunPlan) -> Matrices:
     return steps.analyse(config, plan)
 
 
-@task(name="report", cache_policy=NO_CACHE)
+@task(name="report", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=BACKOFF,
+      retry_condition_fn=is_transient)
 def report_task(config: RunConfig, plan: steps.RunPlan, skipped: list[SkippedFile],
                 matrices: Matrices) -> steps.RunSummary:
     return steps.report(config, plan, skipped, matrices)
@@ -51,36 +94,100 @@ def report_task(config: RunConfig, plan: steps.RunPlan, skipped: list[SkippedFil
 Progress = Callable[[str, int, int], None]
 
 
+@dataclass
+class RunStats:
+    """What a run did beyond its summary: how much was redone and what failed."""
+
+    read: list[str] = field(default_factory=list)     # source files read (new or changed)
+    reused: list[str] = field(default_factory=list)   # source files unchanged since the last run
+    tagged: int = 0                                    # documents (re)tagged
+    failed: list[SkippedFile] = field(default_factory=list)
+    fresh: bool = False
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
+               progress: Progress | None = None) -> tuple[list[str], list[SkippedFile]]:
+    """Ingest every source file, one task each; a failing file is skipped with its error."""
+    skipped: list[SkippedFile] = []
+    document_ids: list[str] = []
+    futures = {ingest_task.submit(config, plan, source): source for source in plan.sources}
+    for done, future in enumerate(as_completed(list(futures)), start=1):
+        source = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as exc:  # one broken file must not stop a study of hundreds
+            failure = SkippedFile(source.rel, f"ingest failed: {_error(exc)}")
+            skipped.append(failure)
+            stats.failed.append(failure)
+        else:
+            if outcome.skipped:
+                skipped.append(outcome.skipped)
+            document_ids.extend(outcome.document_ids)
+            (stats.reused if outcome.reused else stats.read).append(source.rel)
+        if progress:
+            progress("ingest", done, len(futures))
+    return sorted(document_ids), skipped
+
+
+def annotate_all(config: RunConfig, plan: steps.RunPlan, document_ids: list[str], stats: RunStats,
+                 progress: Progress | None = None) -> list[SkippedFile]:
+    """Tag documents in batches; a failed batch is retried per document to isolate the culprit.
+
+    Documents that still fail are taken out of the run and returned as skipped.
+    """
+    batches = [document_ids[i:i + ANNOTATE_BATCH] for i in range(0, len(document_ids), ANNOTATE_BATCH)]
+    futures = {annotate_task.submit(config, plan, batch, no): batch for no, batch in enumerate(batches, 1)}
+    failed_batches: list[list[str]] = []
+    for done, future in enumerate(as_completed(list(futures)), start=1):
+        try:
+            stats.tagged += future.result()
+        except Exception:
+            failed_batches.append(futures[future])
+        if progress:
+            progress("annotate", done, len(futures))
+    failures: list[SkippedFile] = []
+    for batch in failed_batches:
+        singles = {annotate_task.submit(config, plan, [doc], 0): doc for doc in batch}
+        for future in as_completed(list(singles)):
+            try:
+                stats.tagged += future.result()
+            except Exception as exc:
+                failures.append(SkippedFile(singles[future], f"tagging failed: {_error(exc)}"))
+    incremental.drop_run_documents(config, plan.run_id, [f.path for f in failures])
+    stats.failed.extend(failures)
+    return failures
+
+
 @flow(name="full-run", log_prints=True, validate_parameters=False)
-def full_run(config: RunConfig, progress: Progress | None = None) -> steps.RunSummary:
+def full_run(config: RunConfig, progress: Progress | None = None, fresh: bool = False,
+             stats: RunStats | None = None) -> steps.RunSummary:
     """Run a study end to end and write its report, matrices and run config.
 
     Args:
         config: The run's configuration (saved next to the outputs).
         progress: Optional callback ``(step, done, total)`` for a progress bar.
+        fresh: Ignore what earlier runs did: re-read and re-tag every document.
+        stats: Filled with what the run redid, reused and failed (for the run summary).
     """
+    stats = stats if stats is not None else RunStats()
+    stats.fresh = fresh
+    if fresh:
+        forget_task(config)
     plan = prepare_task(config)
-    skipped: list[SkippedFile] = list(plan.skipped)
-    document_ids: list[str] = []
-    futures = [ingest_task.submit(config, plan, source) for source in plan.sources]
-    for done, future in enumerate(as_completed(futures), start=1):
-        outcome = future.result()
-        if outcome.skipped:
-            skipped.append(outcome.skipped)
-        document_ids.extend(outcome.document_ids)
-        if progress:
-            progress("ingest", done, len(futures))
-    document_ids.sort()
-    batches = [document_ids[i:i + ANNOTATE_BATCH] for i in range(0, len(document_ids), ANNOTATE_BATCH)]
-    annotate_futures = [annotate_task.submit(config, plan, batch, no) for no, batch in enumerate(batches, 1)]
-    for done, future in enumerate(as_completed(annotate_futures), start=1):
-        future.result()
-        if progress:
-            progress("annotate", done, len(annotate_futures))
+    document_ids, skipped = ingest_all(config, plan, stats, progress)
+    failed = annotate_all(config, plan, document_ids, stats, progress)
     matrices = analyse_task(config, plan)
     if config.topics.enabled:
         from flows.topics import topics
 
         topics(config, plan.run_id, plan.codebook_sha256)
-    skipped.sort(key=lambda s: s.path)
-    return report_task(config, plan, skipped, matrices)
+    skipped = sorted([*plan.skipped, *skipped, *failed], key=lambda s: s.path)
+    summary = report_task(config, plan, skipped, matrices)
+    from flows.artifacts import publish
+
+    publish(summary, matrices, stats)
+    return summary

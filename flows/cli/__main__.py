@@ -2,4 +2,5 @@
 
 from flows.cli import app
 
-app()
+if __name__ == "__main__":  # not when a spawned worker process (Dask) re-imports the main module
+    app()

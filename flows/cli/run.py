@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,13 @@ from pipeline.codebook import load_codebook
 from pipeline.config import IngestOptions, NlpOptions, RunConfig, SegmentOptions, TagOptions, TopicOptions
 from pipeline.errors import KwaliError
 from pipeline.models import Unit
+
+
+class Runner(str, Enum):
+    """Where tasks run."""
+
+    THREADS = "threads"
+    DASK = "dask"
 
 
 @app.command()
@@ -36,6 +44,10 @@ def run(
                                                    "--training).")] = "rules",
     embedder: Annotated[str, typer.Option(help="e5 | use | tfidf | st:/path/to/local/model.")] = "e5",
     training: Annotated[Path | None, typer.Option(help="Coded examples (CSV/JSONL: id, text, labels).")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore earlier runs: re-read and re-tag every document.")] = False,
+    runner: Annotated[Runner, typer.Option(help="Task runner: threads on this machine, or a Dask cluster.")] = Runner.THREADS,
+    dask_address: Annotated[str | None, typer.Option(
+        help="Dask scheduler (tcp://host:8786) for --runner dask; default: a local cluster.")] = None,
 ) -> None:
     """Ingest, tag, analyse and report a study folder (the full-run flow)."""
     try:
@@ -52,6 +64,9 @@ def run(
         book = load_codebook(config.codebook)  # stop before any processing on a bad codebook
         err.print(f"Codebook {book.id} {book.version}: {len(book.themes)} themes, {len(book.codes)} codes")
         from flows.full_run import full_run  # Prefect is slow to import: only when running
+        from flows.runners import with_runner
+
+        flow_to_run = with_runner(full_run, runner.value, dask_address)
 
         with progress() as bar:
             tasks: dict[str, int] = {}
@@ -61,7 +76,9 @@ def run(
                     tasks[step] = bar.add_task(step, total=total)
                 bar.update(tasks[step], completed=done)
 
-            summary = full_run(config, progress=report_progress)
+            # A progress callback cannot travel to Dask workers (it holds the terminal's lock).
+            summary = flow_to_run(config, progress=report_progress if runner is Runner.THREADS else None,
+                                  fresh=fresh)
     except KwaliError as exc:
         fail(exc)
     except ValidationError as exc:
