@@ -117,15 +117,19 @@ def test_invalid_option_values_are_user_errors(tmp_path):
     assert "window" in result.output and "greater than or equal to 1" in result.output
 
 
-def test_tag_defaults_to_the_ensemble_and_takes_method_and_embedder(tmp_path, small_codebook_path):
+def test_tag_defaults_to_rules_and_takes_method_and_embedder(tmp_path, small_codebook_path):
     source = tmp_path / "antwoorden.csv"
     source.write_text("id,text\nr1,Zij is de kartrekker en het vertrouwen groeit.\nr2,Het regent.\n",
                       encoding="utf-8")
-    default_out, semantic_out = tmp_path / "ens.jsonl", tmp_path / "sem.jsonl"
-    result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(default_out), "-c", str(small_codebook_path),
-                                 "--embedder", "use"])
+    default_out, ensemble_out, semantic_out = tmp_path / "def.jsonl", tmp_path / "ens.jsonl", tmp_path / "sem.jsonl"
+    result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(default_out), "-c", str(small_codebook_path)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in default_out.read_text(encoding="utf-8").splitlines()]
+    assert {c["method"] for c in lines[0]["codes"]} == {"rules"}
+    result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(ensemble_out), "-c", str(small_codebook_path),
+                                 "--method", "ensemble", "--embedder", "use"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in ensemble_out.read_text(encoding="utf-8").splitlines()]
     assert {c["method"] for c in lines[0]["codes"]} == {"ensemble"}
     assert any(e["pattern"].startswith("rules: ") for c in lines[0]["codes"] for e in c["evidence"])
     result = runner.invoke(app, ["tag", "-i", str(source), "-o", str(semantic_out), "-c", str(small_codebook_path),
