@@ -142,7 +142,7 @@ def test_tag_defaults_to_rules_and_takes_method_and_embedder(tmp_path, small_cod
 @pytest.mark.parametrize(("args", "message"), [
     (["--method", "magic"], "unknown tagging method"),
     (["--method", "supervised", "--embedder", "use"], "--training"),
-    (["--embedder", "bert-large"], "unknown embedder"),
+    (["--method", "ensemble", "--embedder", "bert-large"], "unknown embedder"),
 ])
 def test_tag_method_and_embedder_mistakes_are_user_errors(tmp_path, small_codebook_path, args, message):
     source = tmp_path / "a.csv"
