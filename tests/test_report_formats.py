@@ -153,4 +153,7 @@ def test_docx_opens_in_libreoffice_and_its_pages_are_not_blank(rendered, tmp_pat
     assert len(pages) >= 5
     ink = [body_ink(p) for p in pages]
     blank = [i + 1 for i, share in enumerate(ink) if share < MIN_INK]
+    # The document's last page may hold just the tail of the appendix: short, but not blank.
+    if blank and blank[-1] == len(pages) and pdf_text(tmp_path / "report.pdf", len(pages)).strip():
+        blank.pop()
     assert not blank, f"pages {blank} of the Word report are blank"
