@@ -99,6 +99,8 @@ def krippendorff_alpha_nominal(ratings: pd.DataFrame) -> float:
 # --- from decisions and tags to ratings --------------------------------------------------------
 
 def _reviewed(decisions: pd.DataFrame) -> dict[str, set[str]]:
+    # An undone ("withdrawn") decision is no proof that the coder looked at the segment.
+    decisions = decisions[decisions["verdict"] != "withdrawn"]
     return {coder: set(group["segment_id"]) for coder, group in decisions.groupby("coder")}
 
 
@@ -194,7 +196,8 @@ def disagreements(decisions: pd.DataFrame, coders: Sequence[str] | None = None) 
         coders = sorted(c for c in decisions["coder"].unique() if c != "consensus")
     coders = list(coders)
     rows = []
-    for code_id in sorted(decisions["code_id"].unique()):
+    # "*" is the review app's code-less "reviewed, nothing (more) applies" marker.
+    for code_id in sorted(c for c in decisions["code_id"].unique() if c != "*"):
         ratings = _pairable(presence_ratings(decisions, code_id, coders))
         split = ratings[ratings.nunique(axis=1) > 1]
         for segment_id, values in split.iterrows():
