@@ -5,7 +5,7 @@ sees only assigned documents; blind mode hides other coders and optionally the m
 nothing is overwritten silently) are testable without a browser.
 
 A coder has *reviewed* a segment once they made any current decision on it that is not
-withdrawn. ``REVIEWED`` is a code-less marker decision ("nothing (more) applies here"), so a
+undone. ``REVIEWED`` is a code-less marker decision ("nothing (more) applies here"), so a
 segment without codes can be reviewed too; reliability ignores it except as proof of review.
 """
 
@@ -103,9 +103,9 @@ def queue(store: Store, seen: Visibility, codebook_sha256: str | None, filters: 
 
 
 def reviewed_segments(store: Store, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
-    """Segments on which the coder has a current, not withdrawn decision."""
+    """Segments on which the coder has a current, not undone decision."""
     query = select(decisions.c.segment_id).where(decisions.c.coder == coder, decisions.c.superseded_by.is_(None),
-                                                 decisions.c.verdict != Verdict.WITHDRAWN.value).distinct()
+                                                 decisions.c.verdict != Verdict.UNDONE.value).distinct()
     with store.engine.connect() as conn:
         done = set(conn.execute(query).scalars())
     return done if segment_ids is None else done & set(segment_ids)
@@ -214,7 +214,7 @@ def undo_last(store: Store, seen: Visibility) -> dict[str, Any] | None:
         restored = Decision(chain[0], chain[1], seen.user, Verdict(before["verdict"]),
                             Polarity(before["polarity"]) if before["polarity"] else None, before["memo"], "undo")
     else:
-        restored = Decision(chain[0], chain[1], seen.user, Verdict.WITHDRAWN, source="undo")
+        restored = Decision(chain[0], chain[1], seen.user, Verdict.UNDONE, source="undo")
     store.save_decision(restored, current[chain])
     return last
 
@@ -230,7 +230,7 @@ def progress(store: Store, seen: Visibility) -> tuple[int, int]:
             select(func.count(func.distinct(decisions.c.segment_id)))
             .select_from(decisions.join(segments, segments.c.id == decisions.c.segment_id))
             .where(decisions.c.coder == seen.user, decisions.c.superseded_by.is_(None),
-                   decisions.c.verdict != Verdict.WITHDRAWN.value,
+                   decisions.c.verdict != Verdict.UNDONE.value,
                    segments.c.document_id.in_(list(seen.document_ids)))).scalar() or 0
     return int(done), int(total)
 

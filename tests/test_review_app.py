@@ -235,7 +235,7 @@ def test_undo_restores_previous_decision_then_withdraws(app, url):
     assert "Undone: reject" in c.post("/undo", data={"segment_id": seg}, headers=headers).text
     assert store.current_decisions([seg])[0]["verdict"] == "accept"
     assert "Undone: accept" in c.post("/undo", data={"segment_id": seg}, headers=headers).text
-    assert store.current_decisions([seg])[0]["verdict"] == "withdrawn"
+    assert store.current_decisions([seg])[0]["verdict"] == "undone"
     assert "Nothing to undo" in c.post("/undo", data={"segment_id": seg}, headers=headers).text
     assert len(store.decisions_frame(current_only=False)) == 4  # the audit trail keeps every step
     store.close()

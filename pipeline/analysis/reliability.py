@@ -99,8 +99,8 @@ def krippendorff_alpha_nominal(ratings: pd.DataFrame) -> float:
 # --- from decisions and tags to ratings --------------------------------------------------------
 
 def _reviewed(decisions: pd.DataFrame) -> dict[str, set[str]]:
-    # An undone ("withdrawn") decision is no proof that the coder looked at the segment.
-    decisions = decisions[decisions["verdict"] != "withdrawn"]
+    # An undone decision (verdict "undone") is no proof that the coder looked at the segment.
+    decisions = decisions[decisions["verdict"] != "undone"]
     return {coder: set(group["segment_id"]) for coder, group in decisions.groupby("coder")}
 
 
