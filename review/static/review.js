@@ -37,7 +37,11 @@
       if (event.key === "Escape") { event.target.blur(); }
       return;
     }
-    if (!document.getElementById("panel")) { return; }
+    if (!document.getElementById("panel")) {
+      // On the queue page, j starts reviewing at the first open segment.
+      if (event.key === "j" && click("#start")) { event.preventDefault(); }
+      return;
+    }
     const row = rows()[selected];
     let handled = true;
     switch (event.key) {
@@ -58,5 +62,8 @@
   });
 
   document.addEventListener("htmx:afterSwap", selectFirstUndecided);
-  document.addEventListener("DOMContentLoaded", selectFirstUndecided);
+  document.addEventListener("DOMContentLoaded", function () {
+    selectFirstUndecided();
+    document.documentElement.dataset.keys = "ready";  // lets tests (and impatient fingers) know
+  });
 })();
