@@ -53,3 +53,12 @@ class UnreadableFile(KwaliError):
 
 class InvalidInput(KwaliError):
     """A command's input (corpus folder, cases.csv, tag input file) is unusable as given."""
+
+
+class StaleDecision(KwaliError):
+    """A decision was saved by someone else since the coder loaded it (optimistic versioning)."""
+
+    def __init__(self, segment_id: str, code_id: str, coder: str):
+        self.segment_id, self.code_id, self.coder = segment_id, code_id, coder
+        super().__init__(f"segment {segment_id}, code {code_id}: {coder}'s decision was changed by another "
+                         "save in the meantime; reload the segment to see it, then decide again")

@@ -152,6 +152,7 @@ class Verdict(str, Enum):
 
     ACCEPT = "accept"  # the code applies (a machine proposal confirmed, or a code added)
     REJECT = "reject"  # the code does not apply
+    UNDONE = "undone"  # an undo: the coder took back an earlier decision (no opinion now)
 
 
 @dataclass(frozen=True, slots=True)

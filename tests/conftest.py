@@ -41,3 +41,26 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared is not beside the repository ({SHARED}); it holds the seed documents")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a PostgreSQL server the test session starts itself (skips without the binaries)."""
+    from tests.pg import postgres_bin, postgres_server
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL binaries (initdb, postgres) are not installed: apt-get install postgresql")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def store_url(request, tmp_path):
+    """A fresh, empty store URL: SQLite in tmp_path, and the session's PostgreSQL (emptied first)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kwali.sqlite'}"
+    from tests.pg import reset
+
+    url = request.getfixturevalue("postgres_url")
+    reset(url)
+    return url

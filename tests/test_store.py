@@ -19,8 +19,9 @@ def doc(text=TEXT, sha="a" * 64):
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'k.sqlite'}")
+def store(store_url):
+    # Every store test runs on SQLite and on a real PostgreSQL (tests/conftest.py starts it).
+    s = Store(store_url)
     yield s
     s.close()
 

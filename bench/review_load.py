@@ -1,0 +1,236 @@
+"""Loopback load test of the review app: simulated coders on a large store, latency and no lost saves.
+
+1. Builds a store of ``--segments`` segments (synthetic Dutch turns, 100 per document, about half
+   with a machine tag) straight into the tables, with ``--coders`` coders in pairs that share
+   their documents (double coding) and a lead.
+2. Starts ``kwali review``'s app in a separate process (uvicorn, 127.0.0.1, free port).
+3. Each coder logs in and makes ``--actions`` review steps: open the next open segment (GET, the
+   "next segment" figure), accept its first code or mark it reviewed (POST, the "save decision"
+   figure), with a short think time between steps. Every fifth step the coder also replays the
+   same save from a stale "second tab", which must be refused (409), never stored.
+4. Afterwards counts decisions in the store: every accepted save is there once, nothing else.
+
+Targets: p95 of both figures < 150 ms; zero lost or duplicated decisions.
+
+    python bench/review_load.py                      # SQLite
+    python bench/review_load.py --db postgresql      # a throw-away PostgreSQL (Debian binaries)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from pipeline import store as st  # noqa: E402
+from pipeline.codebook import Code, Codebook, Theme  # noqa: E402
+from review.auth import hash_password  # noqa: E402
+
+PASSWORD = "bench-wachtwoord"
+PER_DOCUMENT = 100
+WORDS = ("we hadden veel vertrouwen in de gemeente en de buurt maar later werd het lastig met de "
+         "eigenaar van de loods die als trekker optrad voor het collectief van makers").split()
+
+
+def build_store(url: str, n_segments: int, n_coders: int, seed: int = 7) -> list[str]:
+    """Fill an empty store; return the coder names."""
+    rng = random.Random(seed)
+    store = st.Store(url)
+    book = Codebook(id="bench", label="Bench", version="1", themes=[Theme(id="t", label="T", definition="d", codes=[
+        Code(id=f"code{i}", label=f"Code {i}", definition="d") for i in range(8)])])
+    sha = store.save_codebook(book)
+    now = datetime.now(UTC)
+    n_docs = max(1, n_segments // PER_DOCUMENT)
+    with store.engine.begin() as conn:
+        conn.execute(insert(st.runs).values(id="bench", started_at=now, status="completed", config={},
+                                            codebook_sha256=sha, fingerprint="bench", skipped=[], kwali_version="bench"))
+        for d in range(n_docs):
+            doc_id = f"doc{d:05d}.txt"
+            texts = [" ".join(rng.choices(WORDS, k=rng.randint(8, 30))) for _ in range(PER_DOCUMENT)]
+            full = "\n\n".join(texts)
+            conn.execute(insert(st.documents).values(id=doc_id, case_id=f"case{d % 40}", sha256="0" * 64, text=full,
+                                                     turns=[], meta={}, n_words=len(full.split()),
+                                                     segmented_with="bench", tagged_with="bench", updated_at=now))
+            segs, tag_rows, start = [], [], 0
+            for i, text in enumerate(texts):
+                seg_id = f"{d:05d}-{i:03d}"
+                segs.append(dict(id=seg_id, document_id=doc_id, case_id=f"case{d % 40}", idx=i, unit="turn",
+                                 start=start, end=start + len(text), text=text, speaker="R" if i % 2 else "I",
+                                 timestamp=None, n_words=len(text.split())))
+                start += len(text) + 2
+                if rng.random() < 0.5:
+                    tag_rows.append(dict(segment_id=seg_id, code_id=f"code{rng.randrange(8)}", method="rules",
+                                         codebook_sha256=sha, theme_id="t", score=round(rng.random(), 3),
+                                         polarity="positive", evidence=[]))
+            conn.execute(insert(st.segments), segs)
+            if tag_rows:
+                conn.execute(insert(st.tags), tag_rows)
+    coders = [f"coder{i:02d}" for i in range(n_coders)]
+    hashed = hash_password(PASSWORD)
+    store.set_user("lead", "lead", hashed)
+    docs_per_pair = max(1, n_docs // max(1, n_coders // 2))
+    for i, coder in enumerate(coders):
+        store.set_user(coder, "coder", hashed)
+        pair = i // 2
+        store.assign([f"doc{d:05d}.txt" for d in range(pair * docs_per_pair, min(n_docs, (pair + 1) * docs_per_pair))],
+                     coder, "lead")
+    store.close()
+    return coders
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SEEN = re.compile(r'id="seen" name="seen" value="([^"]*)"')
+CODE = re.compile(r'data-code="([^"]+)"')
+NEXT = re.compile(r'id="next" href="/segment/([^"?]+)')
+START = re.compile(r'id="start" class="button" href="/segment/([^"?]+)')
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+def unescape(value: str) -> str:
+    return value.replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
+
+
+def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock: threading.Lock, seed: int) -> None:
+    rng = random.Random(seed)
+    nexts, saves, saved, refused, errors = [], [], [], 0, []
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
+        client.post("/login", data={"username": coder, "password": PASSWORD})
+        queue = client.get("/queue?status=open").text
+        token = CSRF.search(queue).group(1)
+        segment = START.search(queue).group(1)
+        for step in range(actions):
+            time.sleep(rng.uniform(0, 2 * think))
+            t0 = time.perf_counter()
+            page = client.get(f"/segment/{segment}?status=open")
+            nexts.append(time.perf_counter() - t0)
+            if page.status_code != 200:
+                errors.append(f"GET {page.status_code}")
+                break
+            seen = unescape(SEEN.search(page.text).group(1))
+            codes = CODE.findall(page.text)
+            code = codes[0] if codes else "*"
+            data = {"segment_id": segment, "code_id": code, "verdict": "accept", "seen": seen}
+            headers = {"X-CSRF-Token": token, "HX-Request": "true"}
+            t0 = time.perf_counter()
+            answer = client.post("/decide?status=open", data=data, headers=headers)
+            saves.append(time.perf_counter() - t0)
+            if answer.status_code == 200:
+                saved.append((segment, code))
+            else:
+                errors.append(f"POST {answer.status_code}")
+            if step % 5 == 4:  # a stale second tab replays the same save
+                stale = client.post("/decide?status=open", data=data, headers=headers)
+                refused += stale.status_code == 409
+                if stale.status_code != 409:
+                    errors.append(f"stale POST {stale.status_code}")
+            following = NEXT.search(answer.text)
+            if not following:
+                break
+            segment = following.group(1)
+    with lock:
+        out[coder] = {"next": nexts, "save": saves, "saved": saved, "refused": refused, "errors": errors}
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--segments", type=int, default=100_000)
+    parser.add_argument("--coders", type=int, default=20)
+    parser.add_argument("--actions", type=int, default=25, help="review steps per coder (bounded)")
+    parser.add_argument("--think", type=float, default=0.25, help="mean seconds between a coder's steps")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="kwali-load-"))
+    if args.db == "postgresql":
+        from tests.pg import postgres_server
+        server_ctx = postgres_server()
+    else:
+        server_ctx = nullcontext(f"sqlite:///{folder / 'kwali.sqlite'}")
+    with server_ctx as url:
+        t0 = time.perf_counter()
+        coders = build_store(url, args.segments, args.coders)
+        built = time.perf_counter() - t0
+        port = free_port()
+        code = ("import uvicorn; from review.app import create_app; "
+                f"uvicorn.run(create_app({url!r}), host='127.0.0.1', port={port}, log_level='warning')")
+        server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/login", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("review server did not start")
+                time.sleep(0.1)
+            results: dict = {}
+            lock = threading.Lock()
+            threads = [threading.Thread(target=coder_run, args=(f"http://127.0.0.1:{port}", c, args.actions, args.think,
+                                                                results, lock, i)) for i, c in enumerate(coders)]
+            t1 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=600)
+            elapsed = time.perf_counter() - t1
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+        store = st.Store(url)
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(st.decisions.c.segment_id, st.decisions.c.code_id, st.decisions.c.coder)).all()
+            n_segments = conn.execute(select(func.count()).select_from(st.segments)).scalar()
+        store.close()
+
+    expected = sorted((s, c, coder) for coder, r in results.items() for s, c in r["saved"])
+    stored = sorted((r.segment_id, r.code_id, r.coder) for r in rows)
+    nexts = [v for r in results.values() for v in r["next"]]
+    saves = [v for r in results.values() for v in r["save"]]
+    report = {
+        "db": args.db, "segments": n_segments, "coders": len(coders), "store_build_s": round(built, 1),
+        "requests": len(nexts) + len(saves), "elapsed_s": round(elapsed, 1),
+        "next_segment_ms": {"p50": round(1000 * statistics.median(nexts), 1), "p95": round(1000 * p95(nexts), 1)},
+        "save_decision_ms": {"p50": round(1000 * statistics.median(saves), 1), "p95": round(1000 * p95(saves), 1)},
+        "saves_accepted": len(expected), "stale_saves_refused": sum(r["refused"] for r in results.values()),
+        "decisions_stored": len(stored), "lost": len(set(expected) - set(stored)),
+        "duplicated": len(stored) - len(set(stored)), "unexpected": len(set(stored) - set(expected)),
+        "errors": [e for r in results.values() for e in r["errors"]][:10],
+    }
+    print(json.dumps(report, indent=2))
+    ok = (report["next_segment_ms"]["p95"] < 150 and report["save_decision_ms"]["p95"] < 150
+          and report["lost"] == report["duplicated"] == report["unexpected"] == 0 and not report["errors"])
+    print("PASS" if ok else "FAIL")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
