@@ -13,13 +13,13 @@ Measures are plain functions of two 0/1 vectors, kept in ``MEASURES``; another c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
+from pipeline.analysis import reliability
 from pipeline.errors import InvalidInput
 
 DECISION_COLUMNS = ("segment_id", "code_id", "coder", "verdict")
@@ -28,26 +28,17 @@ AGREEMENT_COLUMNS = ("code_id", "coder_a", "coder_b", "units", "applied_a", "app
 
 def percent_agreement(a: np.ndarray, b: np.ndarray) -> float:
     """Share of units on which the two coders made the same call (0..1; NaN without units)."""
-    if len(a) == 0:
-        return math.nan
-    return float(np.mean(a == b))
+    return reliability.percent_agreement(pd.DataFrame({"a": a, "b": b}))
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's kappa for two coders and a binary code: (p_o - p_e) / (1 - p_e).
 
-    p_o is the observed agreement; p_e the agreement expected by chance from each coder's own
-    rate of applying the code. When p_e is 1 (both coders made one and the same call on every
-    unit) kappa is undefined and NaN is returned: reporting 1 or 0 there would be a guess.
+    NaN when there are no units or when both coders made one and the same call on every unit
+    (kappa is undefined there; reporting 1 or 0 would be a guess). The formula lives in
+    ``pipeline.analysis.reliability``, checked there against scikit-learn.
     """
-    if len(a) == 0:
-        return math.nan
-    p_o = float(np.mean(a == b))
-    rate_a, rate_b = float(np.mean(a)), float(np.mean(b))
-    p_e = rate_a * rate_b + (1 - rate_a) * (1 - rate_b)
-    if math.isclose(p_e, 1.0):
-        return math.nan
-    return (p_o - p_e) / (1 - p_e)
+    return reliability.cohen_kappa(a, b)
 
 
 #: Name -> function of two equally long 0/1 arrays; each becomes a column of ``code_agreement``.
