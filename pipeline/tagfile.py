@@ -10,7 +10,6 @@ output line keeps the input's id and order::
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from pipeline.embed.cache import VectorStore
 from pipeline.config import NlpOptions, TagOptions
 from pipeline.errors import InvalidInput
 from pipeline.ingest import normalise
+from pipeline.jsonl import read_objects
 from pipeline.models import Segment, Tag, Unit, stable_id
 from pipeline.nlp import build_nlp
 from pipeline.tagging import RuleTagger, annotate
@@ -48,17 +48,9 @@ def read_records(path: Path, id_field: str = "id", text_field: str = "text") -> 
             for row in reader:
                 records.append((str(row[id_field]), row[text_field] or ""))
     elif suffix in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidInput(f"{path}:{line_no}: not valid JSON ({exc.msg}); one JSON object per line") from None
-                if not isinstance(obj, dict) or id_field not in obj or text_field not in obj:
-                    raise InvalidInput(f"{path}:{line_no}: each line needs '{id_field}' and '{text_field}' fields")
-                records.append((str(obj[id_field]), str(obj[text_field] or "")))
+        hint = f"each line needs '{id_field}' and '{text_field}' fields"
+        for _, obj in read_objects(path, (id_field, text_field), hint):
+            records.append((str(obj[id_field]), str(obj[text_field] or "")))
     else:
         raise InvalidInput(f"{path}: unknown input format '{suffix}'; use .csv (with a header) or .jsonl")
     seen: set[str] = set()

@@ -12,7 +12,6 @@ returns self, learned state ends in ``_``.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from spacy.tokens import Doc
 from pipeline.codebook import Codebook
 from pipeline.embed.base import Embedder
 from pipeline.errors import InvalidInput
+from pipeline.jsonl import read_objects
 from pipeline.models import Evidence, Segment, Tag
 
 
@@ -46,15 +46,7 @@ def read_labelled(path: Path) -> list[tuple[str, str, set[str]]]:
                 labels = {x.strip() for x in (row["labels"] or "").split(";") if x.strip()}
                 out.append((row["id"], row["text"] or "", labels))
     elif path.suffix.lower() in (".jsonl", ".ndjson"):
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or not {"id", "text", "labels"} <= set(obj):
-                raise InvalidInput(f"{path}:{line_no}: each line needs id, text and labels (a list)")
+        for _, obj in read_objects(path, ("id", "text", "labels"), "each line needs id, text and labels (a list)"):
             out.append((str(obj["id"]), str(obj["text"]), set(obj["labels"])))
     else:
         raise InvalidInput(f"{path}: unknown training file format; use .csv or .jsonl")
