@@ -138,3 +138,12 @@ def test_the_ensemble_takes_codes_the_model_is_used_for(learned, book, tmp_path)
     (trusting, _) = ensemble.tag_batch(segments(NEW), docs)
     evidence = [e.pattern for t in trusting if t.code_id == "trust.building" for e in t.evidence]
     assert any(p.startswith("supervised: ~example:") for p in evidence)
+
+
+def test_an_embedder_without_fit_is_shared_with_the_other_taggers(learned, book, tmp_path):
+    _, url, _ = learned
+    learn_from_store(url, tmp_path / "hash.json", TagOptions(embedder="hash"))
+    nlp = build_nlp(NlpOptions(model="blank"))
+    ensemble = build_tagger("ensemble", book, nlp, TagOptions(embedder="hash", training=tmp_path / "hash.json"))
+    assert ensemble.taggers[-1].embedder is ensemble.taggers[1].embedder  # one cache, one model load
+    assert ensemble.taggers[-1].labels_ == ["trust.building"]

@@ -83,17 +83,18 @@ def build_tagger(method: str, codebook: Codebook, nlp: Language, options: TagOpt
         raise InvalidInput(f"unknown tagging method {method!r}; use one of {', '.join(METHODS)}")
     if method == "rules":
         return RuleTagger(codebook, nlp, options.negation_window, options.min_score)
+    embedder = CachedEmbedder(make_embedder(options.embedder), vectors or MemoryVectorStore())
     learned = None
     if training is None and options.training is not None:
         if is_model_file(options.training):
-            learned = load_learned(options.training, codebook, options.embedder, vectors, options.min_score)
+            learned = load_learned(options.training, codebook, options.embedder, vectors, options.min_score,
+                                   shared=embedder)
             training = learned.training
         else:
             training = [(text, labels) for _, text, labels in read_labelled(options.training)]
     if method == "supervised" and not training:
         raise InvalidInput("method 'supervised' needs coded examples: pass --training FILE "
                            "(CSV/JSONL with id, text, labels, or a model from `kwali learn`)")
-    embedder = CachedEmbedder(make_embedder(options.embedder), vectors or MemoryVectorStore())
     semantic = SemanticTagger(codebook, embedder, options.min_score, options.semantic_threshold,
                               fit_texts=list(fit_texts) + [t for t, _ in training or ()])
     if method == "semantic":

@@ -30,6 +30,7 @@ from pipeline import __version__
 from pipeline.codebook import Codebook
 from pipeline.config import NlpOptions, TagOptions
 from pipeline.embed import CachedEmbedder, MemoryVectorStore, make_embedder
+from pipeline.embed.base import Embedder
 from pipeline.embed.cache import VectorStore
 from pipeline.errors import InvalidInput, ModelMismatch
 from pipeline.tagging.decision_labels import DecisionLabels, label_counts
@@ -208,7 +209,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load_learned(path: Path, codebook: Codebook, embedder_spec: str, vectors: VectorStore | None = None,
-                 min_score: float | None = None) -> LearnedModel:
+                 min_score: float | None = None, shared: Embedder | None = None) -> LearnedModel:
     """Read a model file for tagging with ``codebook`` and the embedder ``embedder_spec``.
 
     Args:
@@ -217,6 +218,9 @@ def load_learned(path: Path, codebook: Codebook, embedder_spec: str, vectors: Ve
         embedder_spec: The embedder tagging uses (e5, use, tfidf, st:...); must match too.
         vectors: Embedding cache for new texts; default: in memory.
         min_score: Probability threshold for proposing a code; default: the model's own.
+        shared: An embedder of ``embedder_spec`` already built (and cached) to reuse, unless it
+            learns its space from texts (TF-IDF): then the model gets its own, fitted on its
+            training texts.
 
     Raises:
         InvalidInput: Missing or unreadable file.
@@ -238,9 +242,11 @@ def load_learned(path: Path, codebook: Codebook, embedder_spec: str, vectors: Ve
     examples = content["examples"]
     texts = [e["text"] for e in examples]
     train_vectors = _vectors_from(content["vectors"])
-    embedder = _fresh_embedder(embedder_spec, vectors)
-    if getattr(embedder, "needs_fit", False):
-        embedder.fit(texts)
+    embedder = shared if shared is not None and not getattr(shared, "needs_fit", False) else None
+    if embedder is None:
+        embedder = _fresh_embedder(embedder_spec, vectors)
+        if getattr(embedder, "needs_fit", False):
+            embedder.fit(texts)
     if embedder.name != emb["name"]:
         raise ModelMismatch(f"{path}: the model was learned with embedder {emb['name']}, this machine has "
                             f"{embedder.name}; run `kwali learn` again here")
