@@ -147,3 +147,24 @@ def test_an_embedder_without_fit_is_shared_with_the_other_taggers(learned, book,
     ensemble = build_tagger("ensemble", book, nlp, TagOptions(embedder="hash", training=tmp_path / "hash.json"))
     assert ensemble.taggers[-1].embedder is ensemble.taggers[1].embedder  # one cache, one model load
     assert ensemble.taggers[-1].labels_ == ["trust.building"]
+
+
+
+def test_a_run_config_can_name_the_learned_model(learned, book, tmp_path):
+    from pipeline.config import RunConfig
+    from tests.test_run import full, write_corpus
+
+    folder, _, _ = learned
+    tag = TagOptions(methods=["ensemble"], embedder="tfidf", training=folder / "model.json")
+    config = RunConfig(corpus=write_corpus(tmp_path / "studie"), out=tmp_path / "uit", codebook=CODEBOOK,
+                       nlp=NlpOptions(model="blank"), tag=tag)
+    _, tagged, _ = full(config)
+    store = Store(config.resolved_store_url())
+    try:
+        tags = store.tags_frame(list(store.document_state()), book.sha256())
+    finally:
+        store.close()
+    assert tagged == 3 and set(tags["method"]) == {"ensemble"}
+    other = config.model_copy(update={"codebook": FIXTURES / "codebook_semantic.yaml", "out": tmp_path / "ander"})
+    with pytest.raises(ModelMismatch):  # the run really reads the model
+        full(other)
