@@ -81,8 +81,10 @@ def test_consensus_reviewed_marker_gives_negatives_only_where_coders_are_silent(
     rows = [DecisionRow("a", "*", "consensus", "accept", "consensus", "tekst a"),
             DecisionRow("a", "x", "anna", "accept", "review", "tekst a"),
             DecisionRow("b", "*", "consensus", "accept", "consensus", "tekst b")]
-    labels = by_segment(derive_labels(rows, ["x", "y"]))
-    assert labels == {"a": ({"x"}, {"y"}), "b": (set(), {"x", "y"})}
+    result = derive_labels(rows + [DecisionRow("b", "oud", "anna", "accept", "review", "tekst b")], ["x", "y"])
+    # anna's decision on a code outside the codebook still marks b as reviewed by her
+    assert by_segment(result) == {"a": ({"x"}, {"y"}), "b": (set(), {"x", "y"})}
+    assert result.outside_codebook == 1
 
 
 def test_unknown_coder_and_source_are_user_errors(rows):

@@ -70,5 +70,8 @@ def learn(
     out.print(f"{len(labels.examples)} segments from {labels.decisions} decisions by {', '.join(labels.coders)}; "
               f"{labels.disagreements} disagreeing (segment, code) pair(s) without consensus left out; "
               f"{labels.overridden} pair(s) decided by consensus over the coders.", highlight=False)
+    if labels.outside_codebook:
+        out.print(f"{labels.outside_codebook} decision(s) on codes this codebook does not have were ignored.",
+                  highlight=False)
     out.print(f"model: {summary.path}  (kwali tag --method ensemble --embedder {embedder} --training "
               f"{summary.path})", markup=False, highlight=False)

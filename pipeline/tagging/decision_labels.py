@@ -73,6 +73,7 @@ class DecisionLabels:
             decided them.
         overridden: Pairs where a consensus verdict replaced the coders' labels.
         disagreement_pairs: The pairs left out, for inspection.
+        outside_codebook: Decisions on codes the codebook does not have (ignored).
     """
 
     examples: list[TrainingExample]
@@ -82,6 +83,7 @@ class DecisionLabels:
     disagreements: int
     overridden: int
     disagreement_pairs: list[tuple[str, str]] = field(default_factory=list)
+    outside_codebook: int = 0
 
 
 def read_decisions(engine: Engine) -> list[DecisionRow]:
@@ -184,7 +186,9 @@ def derive_labels(rows: Iterable[DecisionRow], code_ids: Sequence[str], source: 
     examples = [TrainingExample(s, texts[s], frozenset(positives[s]), frozenset(negatives[s]))
                 for s in sorted(set(positives) | set(negatives))]
     used = sorted(set(coder_labels) | ({CONSENSUS} if consensus_explicit or consensus_implicit else set()))
-    return DecisionLabels(examples, source, tuple(used), len(rows), len(disagreements), overridden, disagreements)
+    outside = sum(r.code_id not in codes and r.code_id != REVIEWED for r in rows)
+    return DecisionLabels(examples, source, tuple(used), len(rows), len(disagreements), overridden, disagreements,
+                          outside)
 
 
 def label_counts(examples: Sequence[TrainingExample]) -> dict[str, tuple[int, int]]:

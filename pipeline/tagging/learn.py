@@ -122,7 +122,10 @@ def learn(labels: DecisionLabels, codebook: Codebook, nlp: Language, options: Ta
         raise InvalidInput(f"no code has at least {tagger.min_positive} positive and {tagger.min_positive} negative "
                            f"segments to learn from ({shown}); review more segments first")
     tagger.fit(texts, positives, negatives)
-    others = other_taggers(codebook, nlp, options, _fresh_embedder(options.embedder, vectors), fit_texts=texts)
+    # The semantic tagger refits an embedder that learns its space (TF-IDF), so it gets its own.
+    shared = tagger.embedder if not getattr(tagger.embedder, "needs_fit", False) else None
+    others = other_taggers(codebook, nlp, options, shared or _fresh_embedder(options.embedder, vectors),
+                           fit_texts=texts)
     other_f1 = label_f1(others, texts, positives, nlp, negatives)
     results = []
     for code_id, (pos, neg) in tagger.counts_.items():
