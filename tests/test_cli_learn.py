@@ -91,3 +91,8 @@ def test_learn_takes_coders_and_source(study, tmp_path):
     result = runner.invoke(app, ["learn", str(folder), "--embedder", "tfidf", "--source", "consensus",
                                  "--out", str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "no code has at least 3" in result.output
+
+
+def test_learn_has_help():
+    result = runner.invoke(app, ["learn", "--help"])
+    assert result.exit_code == 0 and "--source" in result.output and "--coders" in result.output
