@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from flows.cli.common import app, fail, out
 from pipeline.errors import KwaliError
@@ -58,15 +57,16 @@ def learn(
     except KwaliError as exc:
         fail(exc)
     labels = summary.labels
-    table = Table(title=f"Learned from {labels.source} decisions ({summary.embedder_name})")
-    for column in ("code", "positives", "negatives", "CV F1", "others F1", "used"):
-        table.add_column(column, justify="left" if column in ("code", "used") else "right")
+    # Plain columns rather than a Rich table: code ids stay whole in logs and narrow terminals.
+    width = max([len("code")] + [len(r.code_id) for r in summary.results])
+    out.print(f"Learned from {labels.source} decisions ({summary.embedder_name})", markup=False, highlight=False)
+    out.print(f"{'code':<{width}}  positives  negatives  CV F1  others F1  used", markup=False, highlight=False)
     for r in summary.results:
         f1 = "-" if r.cv_f1 is None else f"{r.cv_f1:.2f}"
         other = "-" if r.other_f1 is None else f"{r.other_f1:.2f}"
         verdict = ("yes" if r.used else "no: others") if r.cv_f1 is not None else "no: too few"
-        table.add_row(r.code_id, str(r.positives), str(r.negatives), f1, other, verdict)
-    out.print(table)
+        out.print(f"{r.code_id:<{width}}  {r.positives:>9}  {r.negatives:>9}  {f1:>5}  {other:>9}  {verdict}",
+                  markup=False, highlight=False)
     out.print(f"{len(labels.examples)} segments from {labels.decisions} decisions by {', '.join(labels.coders)}; "
               f"{labels.disagreements} disagreeing (segment, code) pair(s) without consensus left out; "
               f"{labels.overridden} pair(s) decided by consensus over the coders.", highlight=False)
