@@ -51,7 +51,11 @@ def segment_ids() -> list[str]:
 
 def build_store(folder: Path) -> str:
     """Write the store (``folder/kwali.sqlite``) and return its URL."""
-    url = f"sqlite:///{(folder / 'kwali.sqlite').resolve()}"
+    return fill_store(f"sqlite:///{(folder / 'kwali.sqlite').resolve()}")
+
+
+def fill_store(url: str) -> str:
+    """Write the documents, users and decisions into an empty store at ``url``; return the URL."""
     store = Store(url)
     try:
         store.save_codebook(load_codebook(CODEBOOK))

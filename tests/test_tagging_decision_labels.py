@@ -9,7 +9,7 @@ from pipeline.errors import InvalidInput
 from pipeline.store import Store
 from pipeline.tagging.decision_labels import (DecisionRow, derive_labels, label_counts, read_decisions,
                                               store_codebook)
-from tests.learn_study import CODEBOOK, build_store, segment_ids
+from tests.learn_study import CODEBOOK, build_store, fill_store, segment_ids
 
 CODES = [c.id for c in load_codebook(CODEBOOK).codes]
 S = segment_ids()
@@ -101,3 +101,14 @@ def test_store_codebook_is_the_stored_one(tmp_path):
     finally:
         store.close()
     assert sha == load_codebook(CODEBOOK).sha256() and [c.id for c in book.codes] == CODES
+
+
+def test_the_same_labels_on_every_database(store_url):
+    store = Store(fill_store(store_url))
+    try:
+        result = derive_labels(read_decisions(store.engine), CODES)
+    finally:
+        store.close()
+    assert result.decisions == 22 and result.disagreement_pairs == [(S[7], "roles.leader")]
+    assert label_counts(result.examples) == {"roles.leader": (2, 9), "roles.role": (0, 12),
+                                             "trust.building": (6, 6), "trust.distrust": (0, 12)}
