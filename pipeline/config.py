@@ -81,7 +81,8 @@ class TagOptions(BaseModel):
         min_score: Tags below this score are dropped.
         embedder: Embedder for semantic/supervised/topics: e5, use, tfidf or st:<model folder>.
         semantic_threshold: z-threshold of the semantic tagger; default: tuned per embedder.
-        training: Labelled CSV/JSONL (id, text, labels) for the supervised tagger.
+        training: Labelled CSV/JSONL (id, text, labels) for the supervised tagger, or a model file
+            (.json) from ``kwali learn``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -62,3 +62,7 @@ class StaleDecision(KwaliError):
         self.segment_id, self.code_id, self.coder = segment_id, code_id, coder
         super().__init__(f"segment {segment_id}, code {code_id}: {coder}'s decision was changed by another "
                          "save in the meantime; reload the segment to see it, then decide again")
+
+
+class ModelMismatch(KwaliError):
+    """A learned model (``kwali learn``) was made with another codebook or embedder than the one in use."""

@@ -87,3 +87,26 @@ def test_unknown_method_and_supervised_without_training_are_user_errors(nlp):
         build_tagger("magic", book, nlp, TagOptions())
     with pytest.raises(InvalidInput, match="--training"):
         build_tagger("supervised", book, nlp, TagOptions(embedder="use"))
+
+
+def test_a_tfidf_supervised_member_keeps_the_space_it_was_trained_in():
+    # The semantic member refits a TF-IDF embedder on its own texts; the supervised member's
+    # weights must keep seeing the space they were learned in.
+    from pipeline.config import NlpOptions
+    from pipeline.embed import make_embedder
+    from pipeline.nlp import build_nlp
+    from pipeline.tagging.supervised import SupervisedTagger
+    from tests.test_tagging_supervised import OTHER, RENT, TRUST
+
+    book = load_codebook(FIXTURES / "codebook_semantic.yaml")
+    texts = RENT + TRUST + OTHER
+    labels = [{"space.rent"}] * len(RENT) + [{"trust"}] * len(TRUST) + [set()] * len(OTHER)
+    nlp = build_nlp(NlpOptions(model="blank"))
+    ensemble = build_tagger("ensemble", book, nlp, TagOptions(embedder="tfidf"), fit_texts=["Iets heel anders."],
+                            training=list(zip(texts, labels)))
+    new = ["De huur van de winkel stijgt weer.", "Op elkaar kun je bouwen."]
+    segments = [Segment(f"n{i}", "d", "c", i, 0, len(t), t) for i, t in enumerate(new)]
+    ensemble.tag_batch(segments, list(nlp.pipe(new)))  # prepares (and refits) the semantic member
+    alone = SupervisedTagger(book, make_embedder("tfidf")).fit(texts, labels)
+    supervised = ensemble.taggers[-1]
+    assert abs(supervised.predict_proba(new) - alone.predict_proba(new)).max() < 1e-5

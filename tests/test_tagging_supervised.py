@@ -88,3 +88,13 @@ def test_read_labelled_csv_and_errors(tmp_path):
     broken.write_text('{"id": 1, "text": "x", "labels": []}\n{kapot\n', encoding="utf-8")
     with pytest.raises(InvalidInput, match="c.jsonl:2"):
         read_labelled(broken)
+
+
+def test_known_negatives_limit_each_label_to_the_texts_decided_on_it(book):
+    texts = RENT + TRUST + OTHER
+    labels = [{"space.rent"}] * len(RENT) + [{"trust"}] * len(TRUST) + [set()] * len(OTHER)
+    # Nobody said whether the trust sentences are about rent: they are not rent negatives.
+    negatives = [set()] * len(RENT) + [set()] * len(TRUST) + [{"space.rent", "trust"}] * len(OTHER)
+    tagger = SupervisedTagger(book, HashEmbedder(256)).fit(texts, labels, negatives)
+    assert tagger.counts_ == {"space.rent": (8, 8), "trust": (8, 8)}
+    assert SupervisedTagger(book, HashEmbedder(256)).fit(texts, labels).counts_["space.rent"] == (8, 16)

@@ -38,7 +38,12 @@ def report(
     quotes_per_code: Annotated[int | None, typer.Option(
         help="Quotes per case and code (default: the run's setting, 3).")] = None,
 ) -> None:
-    """Render the report of a study's latest completed run, without re-running the pipeline."""
+    """Render the report of a study's latest completed run, without re-running the pipeline.
+
+    With --codes human or consensus, the matrices counted from those codes are written too, into
+    matrices-human/ or matrices-consensus/ (same file names as matrices/, basis named in each file).
+    """
+    from pipeline.report.matrix_files import write_report_matrices
     from pipeline.report.render import render_report
     from pipeline.report.study import load_report_data
 
@@ -52,7 +57,11 @@ def report(
             err.print(f"No {codes.value} decisions in this study: the report counts machine proposals.",
                       highlight=False)
         written = render_report(data, out_dir or study, templates_dir=template, formats=formats, basename=basename)
+        # The run's matrices/ count machine proposals; a report on other codes gets its own.
+        matrices = write_report_matrices(data, out_dir or study) if codes is not CodeSourceName.machine else []
     except KwaliError as exc:
         fail(exc)
     for name in formats:
         out.print(f"report ({name}): {written[name]}", markup=False, highlight=False)
+    if matrices:
+        out.print(f"matrices ({codes.value} codes): {matrices[0].parent}", markup=False, highlight=False)

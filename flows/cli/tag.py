@@ -26,7 +26,8 @@ def tag(
     method: Annotated[str, typer.Option(help="rules | semantic | supervised | ensemble.")] = "rules",
     embedder: Annotated[str, typer.Option(help="e5 | use | tfidf | st:/path/to/local/model.")] = "e5",
     training: Annotated[Path | None, typer.Option(help="Coded examples (CSV/JSONL: id, text, labels) "
-                                                       "for the supervised tagger.")] = None,
+                                                       "for the supervised tagger, or a model file "
+                                                       "from `kwali learn` (.json).")] = None,
 ) -> None:
     """Code open answers: one JSON line per input row, same order."""
     from pipeline.tagfile import read_records, tag_records

@@ -372,8 +372,9 @@ def crosstab_filename(attribute: str) -> str:
     return f"crosstab_{stem}.csv"
 
 
-def write_matrices(matrices: Matrices, out_dir: str | Path) -> list[Path]:
-    """Write the matrices as CSV (UTF-8) and XLSX into ``out_dir/matrices``.
+def write_matrices(matrices: Matrices, out_dir: str | Path, folder: str = "matrices",
+                   basis: str | None = None) -> list[Path]:
+    """Write the matrices as CSV (UTF-8) and XLSX into ``out_dir/<folder>``.
 
     Files: case_by_code.csv and case_by_theme.csv (the "segments" measure), case_by_code.xlsx
     and case_by_theme.xlsx (one sheet per measure), cooccurrence_codes.csv,
@@ -383,25 +384,34 @@ def write_matrices(matrices: Matrices, out_dir: str | Path) -> list[Path]:
     Args:
         matrices: The bundle from ``build_matrices``.
         out_dir: The run's output folder.
+        folder: Subfolder name; ``kwali report --codes human`` writes ``matrices-human``.
+        basis: What the counts are built from; when given, every CSV starts with one comment
+            line ``# <basis>`` (read such a file with ``pandas.read_csv(path, skiprows=1)``)
+            and every XLSX gets a last sheet "basis" holding it, so a number can be traced.
 
     Returns:
         The written files, in the order above.
     """
-    folder = Path(out_dir) / "matrices"
-    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(out_dir) / folder
+    target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     def csv(matrix: pd.DataFrame, name: str, first_column: str) -> None:
-        path = folder / name
-        _for_file(matrix, first_column).to_csv(path, index=False, encoding="utf-8")
+        path = target / name
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            if basis is not None:
+                handle.write(f"# {' '.join(basis.split())}\n")
+            _for_file(matrix, first_column).to_csv(handle, index=False, lineterminator="\n")
         written.append(path)
 
     for name, by_measure in (("case_by_code", matrices.case_by_code), ("case_by_theme", matrices.case_by_theme)):
         csv(by_measure["segments"], f"{name}.csv", CASE_LABEL)
-        path = folder / f"{name}.xlsx"
+        path = target / f"{name}.xlsx"
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for measure, matrix in by_measure.items():
                 _for_file(matrix, CASE_LABEL).to_excel(writer, sheet_name=measure, index=False)
+            if basis is not None:
+                pd.DataFrame({"basis": [basis]}).to_excel(writer, sheet_name="basis", index=False)
         written.append(path)
     csv(matrices.cooccurrence_codes, "cooccurrence_codes.csv", "code")
     csv(matrices.cooccurrence_themes, "cooccurrence_themes.csv", "theme")

@@ -1,9 +1,9 @@
 """Supervised tagger: one logistic regression per label on sentence embeddings.
 
-Trained from coded examples: a labelled CSV/JSONL now, the review app's decisions later. A label
-is a code id or, when coders worked at theme level (as in the development gold set), a theme
-id. Each label's cross-validated F1 is kept (``cv_f1_``) so the ensemble can use this tagger
-only for the labels where it beats the others.
+Trained from coded examples: a labelled CSV/JSONL, or the review app's decisions (``kwali
+learn``, see ``pipeline.tagging.learn``). A label is a code id or, when coders worked at theme
+level (as in the development gold set), a theme id. Each label's cross-validated F1 is kept
+(``cv_f1_``) so the ensemble can use this tagger only for the labels where it beats the others.
 
 The estimator follows scikit-learn's contract: ``__init__`` only stores parameters, ``fit``
 returns self, learned state ends in ``_``.
@@ -83,34 +83,53 @@ class SupervisedTagger:
 
         return LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
 
-    def fit(self, texts: Sequence[str], labels: Sequence[set[str]]) -> SupervisedTagger:
-        """Learn one classifier per label that has enough positive and negative examples."""
+    def fit(self, texts: Sequence[str], labels: Sequence[set[str]],
+            negatives: Sequence[set[str]] | None = None) -> SupervisedTagger:
+        """Learn one classifier per label that has enough positive and negative examples.
+
+        Args:
+            texts: Training texts.
+            labels: The labels that apply to each text (its positives).
+            negatives: The labels known NOT to apply to each text. When given, a text counts
+                for a label only when it is a positive or a negative of it (coders' decisions
+                say nothing about codes nobody looked at); when None, every text that lacks a
+                label is a negative for it (a fully coded training file).
+        """
         from sklearn.metrics import f1_score, precision_score, recall_score
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+        if negatives is not None and len(negatives) != len(labels):
+            raise ValueError(f"negatives has {len(negatives)} rows, labels {len(labels)}")
         if getattr(self.embedder, "needs_fit", False):
             self.embedder.fit(list(texts))
         X = self.embedder.embed(list(texts), "passage")
-        candidates = sorted({label for row in labels for label in row})
+        candidates = sorted({label for row in labels for label in row}
+                            | {label for row in negatives or () for label in row})
         self.labels_: list[str] = []
         self.estimators_: dict[str, object] = {}
+        self.counts_: dict[str, tuple[int, int]] = {}
         self.cv_scores_: dict[str, dict[str, float]] = {}
         self.cv_f1_: dict[str, float] = {}
         self.cv_predictions_: dict[str, np.ndarray] = {}
         for label in candidates:
-            y = np.array([label in row for row in labels], dtype=int)
-            positives, negatives = int(y.sum()), int(len(y) - y.sum())
-            if min(positives, negatives) < self.min_positive:
+            known = np.array([negatives is None or label in row or label in negatives[i]
+                              for i, row in enumerate(labels)], dtype=bool)
+            y = np.array([label in row for row, seen in zip(labels, known) if seen], dtype=int)
+            Xk = X[known]
+            positives, negative_count = int(y.sum()), int(len(y) - y.sum())
+            self.counts_[label] = (positives, negative_count)
+            if min(positives, negative_count) < self.min_positive:
                 continue
-            folds = StratifiedKFold(n_splits=min(self.cv, positives, negatives), shuffle=True, random_state=self.seed)
-            predicted = cross_val_predict(self._classifier(), X, y, cv=folds, method="predict_proba")[:, 1]
+            folds = StratifiedKFold(n_splits=min(self.cv, positives, negative_count), shuffle=True,
+                                    random_state=self.seed)
+            predicted = cross_val_predict(self._classifier(), Xk, y, cv=folds, method="predict_proba")[:, 1]
             hard = (predicted >= self.min_score).astype(int)
             self.cv_predictions_[label] = predicted
             self.cv_scores_[label] = {"precision": float(precision_score(y, hard, zero_division=0)),
                                       "recall": float(recall_score(y, hard, zero_division=0)),
                                       "f1": float(f1_score(y, hard, zero_division=0)), "support": positives}
             self.cv_f1_[label] = self.cv_scores_[label]["f1"]
-            self.estimators_[label] = self._classifier().fit(X, y)
+            self.estimators_[label] = self._classifier().fit(Xk, y)
             self.labels_.append(label)
         self.train_texts_ = list(texts)
         self.train_vectors_ = X
