@@ -121,8 +121,9 @@ class RuleTagger:
             by_code[code_id].append((start, end, pattern))
         tags = []
         for code_id, matches in by_code.items():
-            # Longest match wins where a code's patterns overlap ("afspraak" in "afspraak nakomen").
-            matches.sort(key=lambda m: (-(m[1] - m[0]), m[0]))
+            # Longest match wins where a code's patterns overlap ("afspraak" in "afspraak nakomen");
+            # of two equally long ones the stronger ("elkaar leren kennen" over "elkaar * kennen").
+            matches.sort(key=lambda m: (-(m[1] - m[0]), -m[2].weight, m[0]))
             kept: list[tuple[int, int, Pattern]] = []
             for match in matches:
                 if all(match[1] <= k[0] or k[1] <= match[0] for k in kept):
