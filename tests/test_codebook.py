@@ -157,6 +157,14 @@ def test_regex_alternatives_must_sit_inside_one_regex(pattern):
         ("Zij heeft de rol van penningmeester overgenomen.", "roles", True),
         ("De gemeente treedt hier op in de rol van verhuurder.", "roles", True),
         ("Voor het terras hebben we een vergunning nodig.", "roles", False),
+        ("Hij is een man van zijn woord.", "trust", True),
+        ("Ik zou mijn hand voor haar in het vuur steken.", "trust", True),
+        ("Eerlijk gezegd heb ik daar geen tijd voor.", "trust", False),
+        ("Het vertrouwen van de consument in de economie daalt.", "trust", False),
+        ("Het duurde eeuwen voordat er een besluit lag.", "temporality", True),
+        ("Ondernemers worden pas in een laat stadium bij de plannen betrokken.", "temporality", True),
+        ("Ik ben er vanaf het eerste uur bij geweest.", "roles", True),
+        ("De corporatie stelt zich op als verhuurder en verder niets.", "roles", True),
     ],
 )
 def test_default_codebook_recognises_everyday_wording(nlp, text, theme, expected):
