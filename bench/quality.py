@@ -8,10 +8,15 @@ and the macro-F1 over trust, temporality and roles.
     python bench/quality.py [--codebook FILE] [--json OUT] [--errors]
                             [--method rules|semantic|supervised|ensemble|ensemble+supervised|all]
                             [--embedder e5|use|tfidf|st:FOLDER] [--seeds DIR]
+                            [--gold seeds|partypanel|written|all]
+
+Three development gold sets (bench/gold/README.md): ``seeds`` (paragraphs of the seed documents,
+the default), ``partypanel`` (real Dutch open survey answers from ../shared/external) and
+``written`` (field paragraphs written for Kwali). ``--gold all`` scores each set in turn.
 
 Methods that learn (supervised, ensemble+supervised) are scored by leave-one-document-out
-cross-validation: each seed document is coded by a model trained on the other three, so no
-paragraph is ever scored by a model that saw its label. Embeddings are cached in
+cross-validation: each document is coded by a model trained on the others (a set from one file
+is cut into four folds), so no paragraph is ever scored by a model that saw its label. Embeddings are cached in
 bench/.cache/embeddings.sqlite, so a second run does not embed again.
 """
 
@@ -29,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.config import DEFAULT_CODEBOOK  # noqa: E402
 from pipeline.tagfile import tag_records  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench" / "gold"))
+from sets import SETS, GoldError, load_set  # noqa: E402
 
 THEMES = ("trust", "temporality", "roles")
 GOLD = ROOT / "bench" / "gold" / "seeds_dev.jsonl"
@@ -86,9 +94,12 @@ def code_rows(rows: list[dict], book, method: str, embedder: str, vectors) -> li
     nlp = build_nlp(NlpOptions())
     base = "supervised" if method == "supervised" else "ensemble"
     out: dict[str, dict] = {}
-    for held_out in sorted({r["file"] for r in rows}):
-        train = [(r["text"], set(r["labels"]) & set(THEMES)) for r in rows if r["file"] != held_out]
-        test = [r for r in rows if r["file"] == held_out]
+    folds = [r["file"] for r in rows]
+    if len(set(folds)) == 1:
+        folds = [f"fold{i % 4}" for i in range(len(rows))]
+    for held_out in sorted(set(folds)):
+        train = [(r["text"], set(r["labels"]) & set(THEMES)) for r, f in zip(rows, folds) if f != held_out]
+        test = [r for r, f in zip(rows, folds) if f == held_out]
         tagger = build_tagger(base, book, nlp, options, vectors, fit_texts=[r["text"] for r in rows], training=train)
         segments = [Segment(r["id"], r["file"], r["file"], i, 0, len(r["text"]), r["text"], unit=Unit.PARAGRAPH)
                     for i, r in enumerate(test)]
@@ -108,23 +119,40 @@ def main() -> int:
     parser.add_argument("--errors", action="store_true", help="list false positives and negatives")
     parser.add_argument("--method", default="rules", choices=METHODS + ("all",))
     parser.add_argument("--embedder", default="e5", help="e5 | use | tfidf | st:FOLDER")
-    parser.add_argument("--seeds", type=Path, default=SEEDS, help="folder with the seed documents")
+    parser.add_argument("--seeds", type=Path, default=None, help="folder with the seed documents (default ../shared)")
+    parser.add_argument("--gold", default="seeds", choices=SETS + ("all",), help="which development gold set")
     args = parser.parse_args()
-    if not args.seeds.is_dir():
-        print(f"skipped: seed documents not found at {args.seeds}")
-        return 0
-    rows = load_gold(seeds=args.seeds)
     book = load_codebook(args.codebook)
     from pipeline.store import Store
 
     (ROOT / "bench" / ".cache").mkdir(exist_ok=True)
     vectors = Store(f"sqlite:///{ROOT / 'bench' / '.cache' / 'embeddings.sqlite'}")
+    results = {}
+    for name in (SETS if args.gold == "all" else (args.gold,)):
+        try:
+            rows = load_set(name, args.seeds if name == "seeds" else None)  # noqa: E501
+        except GoldError as error:
+            print(f"skipped {name}: {error}")
+            continue
+        print(f"\n##### Development gold set {name}: {len(rows)} units from {len({r['file'] for r in rows})} files")
+        args.vectors = vectors
+        results[name] = score_set(rows, book, args)
+    if args.json:
+        single = results if args.gold == "all" else results.get(args.gold, {})
+        single = single if args.method == "all" or args.gold == "all" else single.get(args.method, {})
+        args.json.write_text(json.dumps(single, indent=2), encoding="utf-8")
+    return 0
+
+
+def score_set(rows: list[dict], book, args) -> dict:
+    """Code one gold set with each asked method; print and return the scores per method."""
+    import time
+
     gold = [set(r["labels"]) & set(THEMES) for r in rows]
-    print(f"Development gold set: {len(rows)} paragraphs from {len({r['file'] for r in rows})} seed documents")
     results = {}
     for method in (METHODS if args.method == "all" else (args.method,)):
         started = time.perf_counter()
-        coded = code_rows(rows, book, method, args.embedder, vectors)
+        coded = code_rows(rows, book, method, args.embedder, args.vectors)
         elapsed = time.perf_counter() - started
         predicted = [set(c["themes"]) & set(THEMES) for c in coded]
         result = scores(gold, predicted)
@@ -133,10 +161,7 @@ def main() -> int:
         report(result)
         if args.errors:
             errors(rows, gold, predicted, coded)
-    if args.json:
-        args.json.write_text(json.dumps(results if args.method == "all" else results[args.method], indent=2),
-                             encoding="utf-8")
-    return 0
+    return results
 
 
 def report(result: dict) -> None:

@@ -138,6 +138,11 @@ def parse_pattern(pattern: str) -> list[dict[str, Any]]:
             body = token[3:]
             if not body:
                 raise ValueError(f"pattern {pattern!r}: 're:' needs an expression after it")
+            if "|re:" in body:
+                # "re:a|re:b" is one regex whose second branch must literally read "re:b": it
+                # never matches, silently. Alternatives belong inside one expression.
+                raise ValueError(f"pattern {pattern!r}: write alternatives inside one regex, "
+                                 f"'re:(a|b)', not 're:a|re:b'")
             try:
                 re.compile(body)
             except re.error as exc:
@@ -147,6 +152,9 @@ def parse_pattern(pattern: str) -> list[dict[str, Any]]:
             words = [w for w in token.lower().split("|") if w]
             if not words:
                 raise ValueError(f"pattern {pattern!r}: empty alternative in {token!r}")
+            if any(w.startswith("re:") for w in words):
+                raise ValueError(f"pattern {pattern!r}: a word list cannot hold a regex ({token!r}); "
+                                 f"write the words inside the regex, 're:(word|other)'")
             spec.append({"LEMMA": {"IN": words}})
     return spec
 

@@ -132,3 +132,55 @@ def test_default_codebook_is_valid_and_has_required_themes():
         assert required in ids
     for theme in book.themes:
         assert len(theme.codes) >= 3, theme.id
+
+
+@pytest.mark.parametrize("pattern", ["re:mentor|re:coach", "coach|re:mentor.*"])
+def test_regex_alternatives_must_sit_inside_one_regex(pattern):
+    with pytest.raises(ValueError, match="re:"):
+        parse_pattern(pattern)
+
+
+# Hand-made sentences (not taken from any gold set): everyday ways of talking about the three
+# judged themes that the default codebook must recognise, and near misses it must leave alone.
+@pytest.mark.parametrize(
+    "text, theme, expected",
+    [
+        ("Op de buren kun je altijd rekenen als er iets met de kraam is.", "trust", True),
+        ("We houden ons aan de afspraken over de schoonmaak van de keuken.", "trust", True),
+        ("Pas toen we elkaar leerden kennen, durfden we samen te investeren.", "trust", True),
+        ("In het pand letten de huurders goed op elkaar.", "trust", True),
+        ("Hij heeft ons verraden bij de verhuurder.", "trust", True),
+        ("Ik heb veel vertrouwen in ons nieuwe product.", "trust", False),
+        ("Over zes maanden moeten we het gebouw uit.", "temporality", True),
+        ("Het is jarenlang onduidelijk gebleven wat er met het terrein gebeurt.", "temporality", True),
+        ("De winkel is open van negen tot zes.", "temporality", False),
+        ("Zij heeft de rol van penningmeester overgenomen.", "roles", True),
+        ("De gemeente treedt hier op in de rol van verhuurder.", "roles", True),
+        ("Voor het terras hebben we een vergunning nodig.", "roles", False),
+        ("Hij is een man van zijn woord.", "trust", True),
+        ("Ik zou mijn hand voor haar in het vuur steken.", "trust", True),
+        ("Eerlijk gezegd heb ik daar geen tijd voor.", "trust", False),
+        ("Het vertrouwen van de consument in de economie daalt.", "trust", False),
+        ("Het duurde eeuwen voordat er een besluit lag.", "temporality", True),
+        ("Ondernemers worden pas in een laat stadium bij de plannen betrokken.", "temporality", True),
+        ("Ik ben er vanaf het eerste uur bij geweest.", "roles", True),
+        ("De corporatie stelt zich op als verhuurder en verder niets.", "roles", True),
+    ],
+)
+def test_default_codebook_recognises_everyday_wording(nlp, text, theme, expected):
+    from pipeline.config import DEFAULT_CODEBOOK
+    from pipeline.models import Segment
+    from pipeline.tagging import RuleTagger
+
+    tagger = _default_tagger(nlp, DEFAULT_CODEBOOK, RuleTagger)
+    tags = tagger.tag_doc(Segment("s", "d", "c", 0, 0, len(text), text), nlp(text))
+    assert (theme in {t.theme_id for t in tags}) is expected, [(t.code_id, [e.text for e in t.evidence]) for t in tags]
+
+
+_TAGGERS: dict = {}
+
+
+def _default_tagger(nlp, path, cls):
+    if path not in _TAGGERS:
+        _TAGGERS[path] = cls(load_codebook(path), nlp)
+    return _TAGGERS[path]

@@ -82,3 +82,11 @@ def test_annotate_streams_in_batches(tagger, nlp):
     out = list(annotate(iter(segs), nlp, [tagger, NullTagger()], batch_size=2))
     assert [s.id for s, _ in out] == [s.id for s in segs]
     assert [len(t) for _, t in out] == [1] * 5 + [0] * 4
+
+
+def test_a_repeated_cue_counts_once(tagger, nlp):
+    # three times the same weak word is one weak cue, not three independent ones
+    assert tag(tagger, nlp, "Mijn rol, jouw rol en hun rol.") == []
+    (found,) = tag(tagger, nlp, "Mijn rol, jouw rol en mijn taak.")
+    assert found.score == pytest.approx(0.51)
+    assert [e.text for e in found.evidence] == ["rol", "rol", "taak"]

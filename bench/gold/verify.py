@@ -11,13 +11,15 @@ Prints counts per theme and per file; exits 1 on any mismatch.
 """
 import hashlib
 import json
+import os
 import re
 import sys
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "seeds"
+# KWALI_SHARED points elsewhere when the repository is checked out away from ../shared (a worktree).
+SEEDS = Path(os.environ.get("KWALI_SHARED") or Path(__file__).resolve().parents[2].parent / "shared") / "corpora" / "seeds"
 GOLD = HERE / "seeds_dev.jsonl"
 THEMES = ("trust", "temporality", "roles")
 MIN_WORDS = 15

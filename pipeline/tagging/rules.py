@@ -1,7 +1,8 @@
 """Rule tagger: codebook patterns matched on spaCy lemmas, negation-aware.
 
-A code's score combines the weights of its distinct matches as independent evidence,
-``1 - prod(1 - weight)``, so one strong term or a few weak ones make a tag. A match preceded by
+A code's score combines the weights of its distinct matched patterns as independent evidence,
+``1 - prod(1 - weight)``, so one strong term or a few different weak ones make a tag; a pattern
+that matches twice counts once. A match preceded by
 a negation word in the same clause ("geen vertrouwen", "gebrek aan transparantie") or followed
 by a postposed "niet" ("ik vertrouw ze niet") keeps the code but flips its polarity: a segment
 about missing trust is still about trust.
@@ -120,8 +121,9 @@ class RuleTagger:
             by_code[code_id].append((start, end, pattern))
         tags = []
         for code_id, matches in by_code.items():
-            # Longest match wins where a code's patterns overlap ("afspraak" in "afspraak nakomen").
-            matches.sort(key=lambda m: (-(m[1] - m[0]), m[0]))
+            # Longest match wins where a code's patterns overlap ("afspraak" in "afspraak nakomen");
+            # of two equally long ones the stronger ("elkaar leren kennen" over "elkaar * kennen").
+            matches.sort(key=lambda m: (-(m[1] - m[0]), -m[2].weight, m[0]))
             kept: list[tuple[int, int, Pattern]] = []
             for match in matches:
                 if all(match[1] <= k[0] or k[1] <= match[0] for k in kept):
@@ -130,12 +132,17 @@ class RuleTagger:
             evidence = []
             miss = 1.0
             weight_by_polarity = {Polarity.POSITIVE: 0.0, Polarity.NEGATIVE: 0.0}
+            counted: set[str] = set()
             for start, end, pattern in kept:
                 span = doc[start:end]
                 negator = self._negation(doc, start, end)
                 negative = (pattern.polarity == "negative") != (negator is not None)
                 weight_by_polarity[Polarity.NEGATIVE if negative else Polarity.POSITIVE] += pattern.weight
-                miss *= 1.0 - pattern.weight
+                # A cue repeated is one cue: "onzeker ... onzekerheid" must not add up like two
+                # different signs of the theme would.
+                if pattern.pattern not in counted:
+                    counted.add(pattern.pattern)
+                    miss *= 1.0 - pattern.weight
                 evidence.append(Evidence(span.text, span.start_char, span.end_char, pattern.pattern, negator))
             score = round(1.0 - miss, 4)
             if score < self.min_score:

@@ -1,0 +1,62 @@
+"""The development gold sets of bench/gold: units, hashes and labels, and scoring one of them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench" / "gold"))
+
+import sets  # noqa: E402
+import verify_sets  # noqa: E402
+
+
+def test_written_set_units_hashes_and_labels_verify():
+    assert verify_sets.verify("written") == []
+    rows = sets.load_set("written")
+    assert len(rows) >= 100
+    assert sum("trust" in r["labels"] for r in rows) >= 30
+    assert all(r["rationale"].strip() for r in rows)
+
+
+def test_partypanel_set_verifies_against_the_shared_answers(shared_dir, monkeypatch):
+    monkeypatch.setattr(sets, "SHARED", shared_dir)
+    monkeypatch.setattr(verify_sets, "source_folder", sets.source_folder)
+    assert verify_sets.verify("partypanel") == []
+    rows = sets.load_set("partypanel")
+    assert len(rows) == len(sets.read_records("partypanel"))
+    # only hashes are stored: the answers themselves never enter the repository
+    text = sets.gold_file("partypanel").read_text(encoding="utf-8")
+    assert all(r["text"][:40] not in text for r in rows if len(r["text"]) >= 40)
+
+
+def test_a_changed_source_is_refused(tmp_path):
+    source = (sets.HERE / "written_dev.txt").read_text(encoding="utf-8")
+    (tmp_path / "written_dev.txt").write_text(source.replace("e", "é", 1), encoding="utf-8")
+    with pytest.raises(sets.GoldError, match="sha1"):
+        sets.load_set("written", tmp_path)
+
+
+def test_answer_units_skip_bookkeeping_and_short_cells(tmp_path):
+    (tmp_path / "s.csv").write_text(
+        'id,submitdate,answer,short\n1,"2018-06-12 10:00:00","Een antwoord van vijf woorden",ja\n', encoding="utf-8")
+    (tmp_path / "r.rock").write_text("*Kopje met vier woorden*\nDit is een regel [[dct:x]]\n", encoding="utf-8")
+    assert sets.answer_units(tmp_path, "s.csv") == {"1|answer": "Een antwoord van vijf woorden"}
+    assert sets.answer_units(tmp_path, "r.rock") == {"2": "Dit is een regel"}
+
+
+@pytest.mark.slow
+def test_quality_bench_scores_the_written_set(tmp_path):
+    out = tmp_path / "scores.json"
+    done = subprocess.run([sys.executable, "bench/quality.py", "--gold", "written", "--method", "rules",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(out.read_text(encoding="utf-8"))
+    assert set(scores) >= {"trust", "temporality", "roles", "macro"}
+    # a floor, not the measured value: a codebook change that breaks the rules shows up here
+    assert scores["macro"]["f1"] >= 0.8
