@@ -101,6 +101,9 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
     if title:
         ax.set_title(title, fontsize=11, loc="left")
     fig.tight_layout()
+    # tight_layout leaves a placeholder layout engine behind, which makes savefig lay out (and
+    # draw) the whole figure once more; the layout is final here, so drop it.
+    fig.set_layout_engine("none")
     buffer = io.BytesIO()
     # No "Software" metadata: the same matrix gives the same bytes across matplotlib versions.
     fig.savefig(buffer, format="png", metadata={"Software": None})

@@ -1,0 +1,92 @@
+"""Report figures kept on disk by what they draw, so a re-run redraws only the figures that changed.
+
+Drawing the heatmaps is most of a report's render time. A re-run after one edited transcript
+changes some matrices (every case × code share of that case) but not others (code
+co-occurrence when no code pair changed, a crosstab by an attribute the document lacks), so each
+figure is stored under a hash of exactly what decides its pixels: the matrix (as CSV, every
+label and value), the title, axis labels and number format, the drawing code
+(``figures.py``'s source) and the matplotlib version. A hit gives the same bytes a fresh
+drawing would. The folder holds only the figures of the latest report: older ones are removed
+after each render, and a fresh run (``pipeline.incremental.forget_done_work``) removes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+
+from pipeline.report import figures
+
+#: Where a study's output folder keeps the cached figures.
+CACHE_DIR = Path(".kwali-cache") / "figures"
+
+
+@lru_cache(maxsize=1)
+def _drawing_version() -> str:
+    # The drawing code itself: any change to how heatmaps look invalidates every cached figure.
+    source = Path(figures.__file__).read_bytes()
+    return f"{matplotlib.__version__}:{hashlib.sha256(source).hexdigest()}"
+
+
+def figure_key(matrix: pd.DataFrame, **drawing: object) -> str:
+    """Hash of a heatmap's matrix and its drawing arguments (title, labels, format...)."""
+    digest = hashlib.sha256()
+    digest.update(_drawing_version().encode("utf-8"))
+    digest.update(json.dumps(drawing, sort_keys=True, default=str).encode("utf-8"))
+    # dtypes too: 1 and 1.0 print alike in some formats but are annotated differently.
+    digest.update(repr(list(matrix.dtypes.astype(str))).encode("utf-8"))
+    digest.update(matrix.to_csv().encode("utf-8"))
+    return digest.hexdigest()
+
+
+class FigureCache:
+    """PNG files by figure key in one folder.
+
+    Args:
+        folder: The cache folder (created on first write).
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.used: set[str] = set()   # keys asked for or stored by this report
+        self.found: set[str] = set()  # keys that were on disk already
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.png"
+
+    def get(self, key: str) -> bytes | None:
+        """The cached PNG for ``key``, or None."""
+        self.used.add(key)
+        try:
+            png = self._path(key).read_bytes()
+        except OSError:
+            return None
+        self.found.add(key)
+        return png
+
+    def put(self, key: str, png: bytes) -> None:
+        """Store a PNG; written to a temporary file first, so a crash never leaves half a figure."""
+        self.used.add(key)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            file.write(png)
+        os.replace(tmp, self._path(key))
+
+    def keep_only_used(self) -> int:
+        """Remove cached figures this cache was not asked for; returns how many were removed."""
+        removed = 0
+        if not self.folder.is_dir():
+            return removed
+        for path in self.folder.iterdir():
+            if path.suffix in (".png", ".tmp") and path.stem not in self.used:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
