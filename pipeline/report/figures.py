@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 
 #: Above this many cells the numbers no longer fit; the colour scale has to speak alone.
 MAX_ANNOTATED_CELLS = 900
@@ -100,10 +101,9 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
         ax.set_ylabel(ylabel, fontsize=9)
     if title:
         ax.set_title(title, fontsize=11, loc="left")
-    fig.tight_layout()
-    # tight_layout leaves a placeholder layout engine behind, which makes savefig lay out (and
-    # draw) the whole figure once more; the layout is final here, so drop it.
-    fig.set_layout_engine("none")
+    # The same layout as fig.tight_layout(), applied once: tight_layout leaves a placeholder
+    # layout engine on the figure, which makes savefig lay out and draw the figure a second time.
+    TightLayoutEngine().execute(fig)
     buffer = io.BytesIO()
     # No "Software" metadata: the same matrix gives the same bytes across matplotlib versions.
     fig.savefig(buffer, format="png", metadata={"Software": None})
