@@ -14,7 +14,7 @@ from pipeline import run as steps
 from pipeline import resources
 from pipeline.config import RunConfig
 from pipeline.models import Unit
-from pipeline.report import context
+from pipeline.report import context, figures
 from pipeline.report.figure_cache import CACHE_DIR
 from tests.test_flows_full_run import prefect_harness  # noqa: F401  (session fixture)
 from tests.test_run import write_corpus
@@ -118,6 +118,7 @@ def test_incremental_rerun_writes_exactly_what_a_fresh_run_writes(prefect_harnes
             "figures/case_by_theme.png", "run_config.json"} <= set(incremental_files)
     # As in a new process: nothing drawn or loaded before, so every figure is drawn from scratch.
     context._FIGURE_CACHE.clear()
+    figures._FRAMES.clear()
     resources.clear()
     fresh_stats = RunStats()
     fresh = full_run(config, fresh=True, stats=fresh_stats)
