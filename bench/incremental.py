@@ -60,15 +60,18 @@ def main() -> dict:
 
 def step_times(config, edited: Path) -> dict[str, float]:
     """Where a re-run's time goes: the same re-run as plain step calls, timed per step."""
+    from pipeline import incremental
     from pipeline import run as steps
 
     edited.write_text(edited.read_text(encoding="utf-8") + "\nRespondent: Nog een zin.\n", encoding="utf-8")
     times, start = {}, time.perf_counter()
     plan = steps.prepare(config)
     times["prepare"], start = time.perf_counter() - start, time.perf_counter()
-    ids = [d for source in plan.sources for d in steps.ingest_source(config, plan, source).document_ids]
+    reused, todo = incremental.reuse_unchanged(config, plan)  # as the flow does: one batch look-up
+    ids = [d for o in reused for d in o.document_ids]
+    ids += [d for source in todo for d in steps.ingest_source(config, plan, source).document_ids]
     times["ingest (1 read, 49 reused)"], start = time.perf_counter() - start, time.perf_counter()
-    steps.annotate_documents(config, plan, ids)
+    steps.annotate_documents(config, plan, incremental.needs_tagging(config, plan, ids))
     times["annotate (1 tagged)"], start = time.perf_counter() - start, time.perf_counter()
     matrices = steps.analyse(config, plan)
     times["analyse (matrices, CSV + XLSX)"], start = time.perf_counter() - start, time.perf_counter()

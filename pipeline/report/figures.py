@@ -160,9 +160,7 @@ def _paint_cells(picture: np.ndarray, box: tuple[int, int, int, int], values: np
     colours = colormaps[cmap](Normalize(vmin=low, vmax=top)(values), bytes=True)[:, :, :3]
     colours[~np.isfinite(values)] = 255  # no value: the background shows, as with imshow
     xs, ys = _edges(left, right, n_cols), _edges(upper, lower, n_rows)
-    col_of = np.repeat(np.arange(n_cols), np.diff(xs))
-    row_of = np.repeat(np.arange(n_rows), np.diff(ys))
-    picture[upper:lower, left:right] = colours[row_of][:, col_of]
+    picture[upper:lower, left:right] = np.repeat(np.repeat(colours, np.diff(ys), axis=0), np.diff(xs), axis=1)
     # White lines (1 pt) between cells keep neighbouring equal values apart.
     half = max(1, round(dpi / 72)) / 2
     for x in xs[1:-1]:
