@@ -50,3 +50,28 @@ def test_cells_take_the_colour_of_their_value_and_numbers_their_contrast():
 def test_empty_matrix_says_no_data():
     png = heatmap_png(pd.DataFrame(), "Leeg")
     assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size[0] > 100
+
+
+def test_a_new_process_reuses_frames_kept_on_disk_with_the_same_bytes(tmp_path):
+    from pipeline.report.figure_cache import FigureCache
+
+    first = _matrix([[1, 4, 0], [2, 0, 7]])
+    changed = _matrix([[1, 4, 0], [3, 0, 7]])
+    figures._FRAMES.clear()
+    heatmap_png(first, "Segmenten", frames=FigureCache(tmp_path))
+    kept = list(tmp_path.glob("frame-*.png"))
+    assert len(kept) == 1
+    figures._FRAMES.clear()  # as in a new process
+    cache = FigureCache(tmp_path)
+    calls = []
+    original = figures._draw_frame
+    try:
+        figures._draw_frame = lambda *key: calls.append(key) or original(*key)
+        from_disk = heatmap_png(changed, "Segmenten", frames=cache)
+    finally:
+        figures._draw_frame = original
+    assert calls == []  # the frame came from disk
+    figures._FRAMES.clear()
+    assert heatmap_png(changed, "Segmenten") == from_disk
+    assert cache.keep_only_used() == 0 and kept[0].is_file()
+    assert FigureCache(tmp_path).keep_only_used() == 1 and not kept[0].exists()

@@ -71,7 +71,7 @@ def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: st
     if disk is not None:
         png = disk.get(key) or png
     if png is None:
-        png = heatmap_png(matrix, title, value_format=value_format, xlabel=xlabel, ylabel=ylabel)
+        png = heatmap_png(matrix, title, value_format=value_format, xlabel=xlabel, ylabel=ylabel, frames=disk)
     if disk is not None and key not in disk.found:
         disk.put(key, png)
     if key not in _FIGURE_CACHE:

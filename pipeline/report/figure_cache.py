@@ -6,13 +6,16 @@ co-occurrence when no code pair changed, a crosstab by an attribute the document
 figure is stored under a hash of exactly what decides its pixels: the matrix (as CSV, every
 label and value), the title, axis labels and number format, the drawing code
 (``figures.py``'s source) and the matplotlib version. A hit gives the same bytes a fresh
-drawing would. The folder holds only the figures of the latest report: older ones are removed
-after each render, and a fresh run (``pipeline.incremental.forget_done_work``) removes it.
+drawing would. Heatmap frames (labels, title, colour bar: see ``figures.heatmap_png``) are kept
+too, so a changed matrix with unchanged labels and scale only has its cells painted, also in a
+new process. The folder holds only what the latest report used: the rest is removed after each
+render, and a fresh run (``pipeline.incremental.forget_done_work``) removes the folder.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -20,7 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from pipeline.report import figures
 
@@ -74,11 +80,41 @@ class FigureCache:
     def put(self, key: str, png: bytes) -> None:
         """Store a PNG; written to a temporary file first, so a crash never leaves half a figure."""
         self.used.add(key)
+        self._write(self._path(key), png)
+
+    def _frame_path(self, key: tuple[object, ...]) -> Path:
+        digest = hashlib.sha256(_drawing_version().encode("utf-8") + repr(key).encode("utf-8")).hexdigest()
+        self.used.add(f"frame-{digest}")
+        return self.folder / f"frame-{digest}.png"
+
+    def get_frame(self, key: tuple[object, ...]) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+        """A heatmap frame (pixels and cell area) drawn by an earlier report, or None."""
+        path = self._frame_path(key)
+        try:
+            with Image.open(path) as image:
+                box = tuple(int(v) for v in image.text["kwali-cell-area"].split(","))
+                pixels = np.asarray(image.convert("RGB")).copy()
+        except (OSError, KeyError, ValueError):
+            return None
+        return pixels, box  # type: ignore[return-value]
+
+    def put_frame(self, key: tuple[object, ...], pixels: np.ndarray, box: tuple[int, int, int, int]) -> None:
+        """Keep a heatmap frame with its cell area (a PNG text field), unless it is there already."""
+        path = self._frame_path(key)
+        if path.is_file():
+            return
+        info = PngInfo()
+        info.add_text("kwali-cell-area", ",".join(str(v) for v in box))
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="PNG", pnginfo=info, compress_level=1)
+        self._write(path, buffer.getvalue())
+
+    def _write(self, path: Path, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         with os.fdopen(handle, "wb") as file:
-            file.write(png)
-        os.replace(tmp, self._path(key))
+            file.write(data)
+        os.replace(tmp, path)
 
     def keep_only_used(self) -> int:
         """Remove cached figures this cache was not asked for; returns how many were removed."""

@@ -12,7 +12,7 @@ import io
 import threading
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ def _formatter(values: np.ndarray, value_format: str | Callable[[float], str] | 
 
 def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Callable[[float], str] | None = None,
                 cmap: str = "Blues", vmin: float | None = 0.0, vmax: float | None = None,
-                xlabel: str = "", ylabel: str = "", dpi: int = 120) -> bytes:
+                xlabel: str = "", ylabel: str = "", dpi: int = 120, frames: FrameStore | None = None) -> bytes:
     """Draw ``matrix`` as an annotated heatmap.
 
     Matplotlib draws the frame (title, tick labels, axis labels, colour bar) and lays it out;
@@ -62,6 +62,8 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
         xlabel: Label under the column axis.
         ylabel: Label beside the row axis.
         dpi: Resolution.
+        frames: Where frames drawn by other processes are kept (a report's figure cache), so
+            they are not drawn again; default: this process's memory only.
 
     Returns:
         The PNG file's bytes.
@@ -77,11 +79,12 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
     height = min(max(2.8, 1.2 + 0.38 * n_rows + 0.06 * longest_col), 30.0)
     width = max(width, min(0.09 * len(title), 22.0))  # a long title must not be clipped
     if values.size == 0:
-        frame, _ = _frame((width, height, dpi, title, row_labels, col_labels, xlabel, ylabel, cmap, None, None))
+        frame, _ = _frame((width, height, dpi, title, row_labels, col_labels, xlabel, ylabel, cmap, None, None),
+                          frames)
         return _png(frame)
     top = vmax if vmax is not None else float(np.nanmax(values)) or 1.0
     low = vmin if vmin is not None else float(np.nanmin(values))
-    frame, box = _frame((width, height, dpi, title, row_labels, col_labels, xlabel, ylabel, cmap, low, top))
+    frame, box = _frame((width, height, dpi, title, row_labels, col_labels, xlabel, ylabel, cmap, low, top), frames)
     picture = frame.copy()
     _paint_cells(picture, box, values, cmap, low, top, dpi)
     if n_rows * n_cols <= MAX_ANNOTATED_CELLS:
@@ -98,13 +101,26 @@ _FRAMES_SIZE = 16
 _FRAMES_LOCK = threading.Lock()
 
 
-def _frame(key: tuple[Any, ...]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+class FrameStore(Protocol):
+    """Frames kept beyond this process (``pipeline.report.figure_cache.FigureCache`` is one)."""
+
+    def get_frame(self, key: tuple[Any, ...]) -> tuple[np.ndarray, tuple[int, int, int, int]] | None: ...
+
+    def put_frame(self, key: tuple[Any, ...], pixels: np.ndarray, box: tuple[int, int, int, int]) -> None: ...
+
+
+def _frame(key: tuple[Any, ...], store: FrameStore | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """The figure without its cells as RGB pixels, and the cell area (left, top, right, bottom)."""
     with _FRAMES_LOCK:
         cached = _FRAMES.get(key)
+    if cached is None and store is not None:
+        cached = store.get_frame(key)
     if cached is None:
         cached = _draw_frame(*key)
-        with _FRAMES_LOCK:
+    if store is not None:
+        store.put_frame(key, *cached)  # for the next process; nothing to do when it is there already
+    with _FRAMES_LOCK:
+        if key not in _FRAMES:
             if len(_FRAMES) >= _FRAMES_SIZE:
                 _FRAMES.pop(next(iter(_FRAMES)))
             _FRAMES[key] = cached
