@@ -19,6 +19,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from pipeline.report import figures
 
 #: Where a study's output folder keeps the cached figures.
 CACHE_DIR = Path(".kwali-cache") / "figures"
+STALE_TMP_SECONDS = 3600
 
 
 @lru_cache(maxsize=1)
@@ -110,11 +112,16 @@ class FigureCache:
         self._write(path, buffer.getvalue())
 
     def _write(self, path: Path, data: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(tmp, path)
+        # Best effort: a cache that cannot be written (full disk, a concurrent report on the same
+        # folder tidying up) costs a redraw next time, never the report.
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            pass
 
     def keep_only_used(self) -> int:
         """Remove cached figures this cache was not asked for; returns how many were removed."""
@@ -122,7 +129,9 @@ class FigureCache:
         if not self.folder.is_dir():
             return removed
         for path in self.folder.iterdir():
-            if path.suffix in (".png", ".tmp") and path.stem not in self.used:
+            # A .tmp file may be another report's write in progress: only old ones are leftovers.
+            stale = path.suffix == ".tmp" and time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
+            if stale or (path.suffix == ".png" and path.stem not in self.used):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
