@@ -1,8 +1,10 @@
 """Heatmaps of matrices as PNG bytes, for embedding in a self-contained report.
 
-Figures are drawn on a bare ``matplotlib.figure.Figure`` with the Agg canvas rather than through
-``pyplot``: no display is needed, no global figure state leaks between calls, and it is safe in
-worker threads of a flow.
+Frames (title, labels, colour bar) are drawn on a bare ``matplotlib.figure.Figure`` with the Agg
+canvas rather than through ``pyplot``: no display is needed, no global figure state leaks between
+calls, and it is safe in worker threads of a flow. Cells and their numbers are painted on the
+frame with numpy and Pillow (matplotlib's own dependency), in the colour map's colours and
+matplotlib's DejaVu Sans font.
 """
 
 from __future__ import annotations
