@@ -38,37 +38,44 @@ def main() -> dict:
         warm = build_corpus(tmp_path / "warm", 2)
         full_run(RunConfig(corpus=warm, out=tmp_path / "warm-out", nlp=NlpOptions(model="blank")))
         config = RunConfig(corpus=corpus, out=tmp_path / "out", nlp=NlpOptions(model="blank"))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         cold_stats = RunStats()
         full_run(config, stats=cold_stats)
-        cold = time.perf_counter() - start
+        cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
         edited = sorted(corpus.glob("*.txt"))[7]
         edited.write_text(edited.read_text(encoding="utf-8") + "\nRespondent: Het vertrouwen is terug.\n",
                           encoding="utf-8")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         stats = RunStats()
         full_run(config, stats=stats)
-        rerun = time.perf_counter() - start
+        rerun, rerun_cpu = time.perf_counter() - start, time.process_time() - cpu
         assert stats.read == [edited.name] and stats.tagged == 1, stats
         assert cold_stats.tagged == N_DOCS, cold_stats
         steps_s = step_times(config, sorted(corpus.glob("*.txt"))[8])
     ratio = rerun / cold
     return {"documents": N_DOCS, "cold_s": round(cold, 2), "rerun_after_one_edit_s": round(rerun, 2),
             "ratio": round(ratio, 3), "target": TARGET, "ok": ratio <= TARGET,
-            "rerun_steps_without_prefect_s": steps_s}
+            "rerun_steps_without_prefect_s": steps_s,
+            # On a busy machine wall times swing; CPU seconds of this process (not the Prefect
+            # server's) show the work itself.
+            "cpu_s": {"cold": round(cold_cpu, 2), "rerun": round(rerun_cpu, 2),
+                      "ratio": round(rerun_cpu / cold_cpu, 3)}}
 
 
 def step_times(config, edited: Path) -> dict[str, float]:
     """Where a re-run's time goes: the same re-run as plain step calls, timed per step."""
+    from pipeline import incremental
     from pipeline import run as steps
 
     edited.write_text(edited.read_text(encoding="utf-8") + "\nRespondent: Nog een zin.\n", encoding="utf-8")
     times, start = {}, time.perf_counter()
     plan = steps.prepare(config)
     times["prepare"], start = time.perf_counter() - start, time.perf_counter()
-    ids = [d for source in plan.sources for d in steps.ingest_source(config, plan, source).document_ids]
+    reused, todo = incremental.reuse_unchanged(config, plan)  # as the flow does: one batch look-up
+    ids = [d for o in reused for d in o.document_ids]
+    ids += [d for source in todo for d in steps.ingest_source(config, plan, source).document_ids]
     times["ingest (1 read, 49 reused)"], start = time.perf_counter() - start, time.perf_counter()
-    steps.annotate_documents(config, plan, ids)
+    steps.annotate_documents(config, plan, incremental.needs_tagging(config, plan, ids))
     times["annotate (1 tagged)"], start = time.perf_counter() - start, time.perf_counter()
     matrices = steps.analyse(config, plan)
     times["analyse (matrices, CSV + XLSX)"], start = time.perf_counter() - start, time.perf_counter()

@@ -9,6 +9,7 @@ str, int, bool, Literal or list of Literals (no nested config object) and the fl
 - ``annotate``: ingest, then tag what is not tagged with this codebook and these settings yet.
 - ``analyse`` / ``report``: redo the matrices (and the report) of the latest run, e.g. after
   choosing another case attribute, without touching the documents.
+- ``topics``: fit BERTopic topics over the latest run's segments and redo its report with them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pipeline.run import RunSummary
 
 UnitName = Literal["turn", "paragraph", "sentence"]
 Method = Literal["rules"]
+RunnerName = Literal["threads", "dask"]
+EmbedderName = Literal["e5", "use", "tfidf"]
 DEFAULT_CODEBOOK_TEXT = str(DEFAULT_CODEBOOK)
 
 
@@ -64,7 +67,8 @@ def build_config(study_folder: str, codebook: str, unit: UnitName, window: int, 
 @flow(name="kwali-full-run", log_prints=True)
 def full_run_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, unit: UnitName = "turn",
                   window: int = 3, output_name: str = "", methods: list[Method] = ["rules"],  # noqa: B006
-                  attribute: str = "", fresh: bool = False) -> str:
+                  attribute: str = "", fresh: bool = False, runner: RunnerName = "threads",
+                  dask_address: str = "") -> str:
     """Run a study end to end: ingest, tag, analyse and write the report.
 
     Args:
@@ -76,9 +80,14 @@ def full_run_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, unit
         methods: Taggers to run.
         attribute: Case attribute for the crosstab, e.g. city (default: the first in cases.csv).
         fresh: Ignore earlier runs: read and tag every document again.
+        runner: Where tasks run: threads on this machine, or a Dask cluster (worker processes).
+        dask_address: Dask scheduler, e.g. tcp://host:8786, for the dask runner (default: a local cluster).
     """
     config = build_config(study_folder, codebook, unit, window, output_name, methods, attribute)
-    summary: RunSummary = fr.full_run.fn(config, fresh=fresh)
+    if runner == "threads" and not dask_address:
+        summary: RunSummary = fr.full_run.fn(config, fresh=fresh)
+    else:  # a subflow, since the task runner belongs to a flow
+        summary = runner_flow(runner, dask_address)(config, fresh=fresh)
     print(f"Report: {summary.outputs['report (HTML)']}")
     return str(summary.outputs["report (HTML)"])
 
@@ -177,9 +186,59 @@ def report_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, output
     return str(summary.outputs["report (HTML)"])
 
 
+@flow(name="kwali-topics", log_prints=True)
+def topics_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, output_name: str = "",
+                embedder: EmbedderName = "e5", local_model: str = "", min_topic_size: int = 10,
+                guided: bool = True, update_report: bool = True) -> str:
+    """Fit topics over the segments of the study's latest run; compare them with the codes.
+
+    Args:
+        study_folder: Full path of the study folder that was run before.
+        codebook: Full path of the codebook YAML the run used.
+        output_name: Output folder beside the study folder (default: the study folder name + "-kwali").
+        embedder: Sentence embeddings: e5 (best for Dutch), use (faster) or tfidf (no model).
+        local_model: Full path of a local sentence-transformers model folder; replaces the embedder.
+        min_topic_size: Smallest topic, in segments.
+        guided: Seed topics with the codebook's pattern words.
+        update_report: Redo the report with a topics chapter.
+    """
+    if min_topic_size < 2:
+        raise KwaliError(f"min_topic_size {min_topic_size}: a topic needs at least 2 segments")
+    if local_model and not Path(local_model).expanduser().is_dir():
+        raise KwaliError(f"{local_model}: local model folder not found; give the full path of a "
+                         "sentence-transformers model folder, or leave it empty to use the embedder")
+    config, plan, skipped = _latest(study_folder, codebook, "turn", 3, output_name, "")
+    chosen = f"st:{Path(local_model).expanduser().resolve()}" if local_model else embedder
+    config = config.model_copy(update={
+        "tag": config.tag.model_copy(update={"embedder": chosen}),
+        "topics": config.topics.model_copy(update={"enabled": True, "min_topic_size": min_topic_size,
+                                                   "guided": guided})})
+    from flows.topics import topics
+
+    written = topics(config, plan.run_id, plan.codebook_sha256)
+    print(f"Topics of run {plan.run_id}: {config.out / 'topics'} ({', '.join(sorted(written))})")
+    if not update_report:
+        return str(config.out / "topics")
+    matrices = fr.analyse_task(config, plan)
+    summary = fr.report_task(config, plan, skipped, matrices)
+    print(f"Report: {summary.outputs['report (HTML)']}")
+    return str(summary.outputs["report (HTML)"])
+
+
+def runner_flow(runner: str, dask_address: str = ""):
+    """The full-run flow set to run its tasks on ``runner`` (see ``flows.runners``).
+
+    Raises:
+        KwaliError: An unknown runner, or a Dask address with the threads runner.
+    """
+    from flows.runners import with_runner
+
+    return with_runner(fr.full_run, runner, dask_address or None)
+
+
 #: Deployment name -> flow, in the order the UI lists them.
 DEPLOYED = {"full-run": full_run_flow, "ingest": ingest_flow, "annotate": annotate_flow,
-            "analyse": analyse_flow, "report": report_flow}
+            "analyse": analyse_flow, "report": report_flow, "topics": topics_flow}
 
 
 def deployments() -> list:

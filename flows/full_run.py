@@ -66,6 +66,18 @@ def forget_task(config: RunConfig) -> int:
     return incremental.forget_done_work(config)
 
 
+@task(name="reuse", task_run_name="reuse unchanged files", cache_policy=NO_CACHE, retries=RETRIES,
+      retry_delay_seconds=BACKOFF, retry_condition_fn=is_transient)
+def reuse_task(config: RunConfig, plan: steps.RunPlan) -> tuple[list[steps.IngestOutcome], list[SourceFile]]:
+    return incremental.reuse_unchanged(config, plan)
+
+
+@task(name="untagged", task_run_name="find documents to tag", cache_policy=NO_CACHE, retries=RETRIES,
+      retry_delay_seconds=BACKOFF, retry_condition_fn=is_transient)
+def untagged_task(config: RunConfig, plan: steps.RunPlan, document_ids: list[str]) -> list[str]:
+    return incremental.needs_tagging(config, plan, document_ids)
+
+
 @task(name="ingest", task_run_name="ingest {source.rel}", cache_policy=NO_CACHE, retries=RETRIES,
       retry_delay_seconds=BACKOFF, retry_condition_fn=is_transient)
 def ingest_task(config: RunConfig, plan: steps.RunPlan, source: SourceFile) -> steps.IngestOutcome:
@@ -111,11 +123,21 @@ def _error(exc: BaseException) -> str:
 
 def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
                progress: Progress | None = None) -> tuple[list[str], list[SkippedFile]]:
-    """Ingest every source file, one task each; a failing file is skipped with its error."""
+    """Ingest every new or changed source file, one task each; a failing file is skipped with its error.
+
+    Unchanged files are found in one batch step and cost no task of their own (with thousands of
+    files, per-file task overhead would dominate a re-run); they are still counted as reused.
+    """
     skipped: list[SkippedFile] = []
     document_ids: list[str] = []
-    futures = {ingest_task.submit(config, plan, source): source for source in plan.sources}
-    for done, future in enumerate(as_completed(list(futures)), start=1):
+    reused, todo = reuse_task(config, plan)
+    for outcome in reused:
+        document_ids.extend(outcome.document_ids)
+        stats.reused.append(outcome.source)
+    if progress and reused:
+        progress("ingest", len(reused), len(plan.sources))
+    futures = {ingest_task.submit(config, plan, source): source for source in todo}
+    for done, future in enumerate(as_completed(list(futures)), start=len(reused) + 1):
         source = futures[future]
         try:
             outcome = future.result()
@@ -129,7 +151,7 @@ def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
             document_ids.extend(outcome.document_ids)
             (stats.reused if outcome.reused else stats.read).append(source.rel)
         if progress:
-            progress("ingest", done, len(futures))
+            progress("ingest", done, len(plan.sources))
     return sorted(document_ids), skipped
 
 
@@ -137,9 +159,12 @@ def annotate_all(config: RunConfig, plan: steps.RunPlan, document_ids: list[str]
                  progress: Progress | None = None) -> list[SkippedFile]:
     """Tag documents in batches; a failed batch is retried per document to isolate the culprit.
 
-    Documents that still fail are taken out of the run and returned as skipped.
+    Documents that still fail are taken out of the run and returned as skipped. Documents
+    already tagged with this codebook and settings are left out in one batch step first, so
+    they cost no task.
     """
-    batches = [document_ids[i:i + ANNOTATE_BATCH] for i in range(0, len(document_ids), ANNOTATE_BATCH)]
+    todo = untagged_task(config, plan, document_ids) if document_ids else []
+    batches = [todo[i:i + ANNOTATE_BATCH] for i in range(0, len(todo), ANNOTATE_BATCH)]
     futures = {annotate_task.submit(config, plan, batch, no): batch for no, batch in enumerate(batches, 1)}
     failed_batches: list[list[str]] = []
     for done, future in enumerate(as_completed(list(futures)), start=1):

@@ -14,15 +14,16 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import __version__
+from pipeline import __version__, resources
 from pipeline.analysis import Matrices, build_matrices, write_matrices
-from pipeline.codebook import Codebook, load_codebook
+from pipeline.codebook import Codebook
 from pipeline.config import RunConfig
 from pipeline.errors import UnreadableFile
 from pipeline.ingest import SourceFile, discover, load_cases, read_document
 from pipeline.models import SkippedFile
 from pipeline.nlp import build_nlp, pipeline_description
 from pipeline.report import render_report
+from pipeline.report.figure_cache import CACHE_DIR as FIGURE_CACHE_DIR
 from pipeline.report.study import load_frames, read_case_by_topic, read_topics, report_data
 from pipeline.segment import segment_document
 from pipeline.store import Store
@@ -83,7 +84,7 @@ def prepare(config: RunConfig, codebook: Codebook | None = None) -> RunPlan:
         InvalidCodebook: The codebook has problems (nothing has been processed).
         InvalidInput: The corpus folder or its cases.csv is unusable.
     """
-    codebook = codebook or load_codebook(config.codebook)
+    codebook = codebook or resources.codebook(config.codebook)
     cases = load_cases(config.corpus)
     sources, skipped = discover(config.corpus, config.ingest)
     store = open_store(config)
@@ -145,21 +146,33 @@ def annotate_documents(config: RunConfig, plan: RunPlan, document_ids: list[str]
         todo = [d for d in document_ids if state.get(d, (None, None, None))[2] != plan.fingerprint]
         if not todo:
             return 0
-        codebook = codebook or load_codebook(config.codebook)
-        nlp = build_nlp(config.nlp)
+        codebook = codebook or resources.codebook(config.codebook)
         if config.tag.methods == ["rules"]:
-            taggers = [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+            # The pipeline and the indexed patterns are reused by later batches in this process.
+            key = ("rules", *resources.nlp_key(config.nlp), codebook.sha256(), config.tag.model_dump_json())
+            with resources.borrow(key, lambda: _rule_kit(config, codebook)) as (nlp, taggers):
+                _tag_documents(store, config, plan, todo, nlp, taggers)
         else:  # embedding-based taggers cache their vectors in this study's store
             from pipeline.tagging.build import build_tagger
 
-            taggers = [build_tagger(m, codebook, nlp, config.tag, store) for m in config.tag.methods]
-        for document_id in todo:
-            found = [tag for _, tag_list in annotate(store.iter_segments([document_id]), nlp, taggers,
-                                                     config.nlp.batch_size) for tag in tag_list]
-            store.save_tags(document_id, found, plan.codebook_sha256, plan.fingerprint)
+            with resources.borrow_nlp(config.nlp) as nlp:
+                taggers = [build_tagger(m, codebook, nlp, config.tag, store) for m in config.tag.methods]
+                _tag_documents(store, config, plan, todo, nlp, taggers)
         return len(todo)
     finally:
         store.close()
+
+
+def _rule_kit(config: RunConfig, codebook: Codebook) -> tuple:
+    nlp = build_nlp(config.nlp)
+    return nlp, [RuleTagger(codebook, nlp, config.tag.negation_window, config.tag.min_score)]
+
+
+def _tag_documents(store: Store, config: RunConfig, plan: RunPlan, document_ids: list[str], nlp, taggers) -> None:
+    for document_id in document_ids:
+        found = [tag for _, tag_list in annotate(store.iter_segments([document_id]), nlp, taggers,
+                                                 config.nlp.batch_size) for tag in tag_list]
+        store.save_tags(document_id, found, plan.codebook_sha256, plan.fingerprint)
 
 
 def _frames(store: Store, config: RunConfig, plan: RunPlan):
@@ -176,7 +189,7 @@ def analyse(config: RunConfig, plan: RunPlan, codebook: Codebook | None = None) 
     Returns:
         The matrices (small: cases x codes), for the report step.
     """
-    codebook = codebook or load_codebook(config.codebook)
+    codebook = codebook or resources.codebook(config.codebook)
     store = open_store(config)
     try:
         _, segments, tags, cases = _frames(store, config, plan)
@@ -190,7 +203,7 @@ def analyse(config: RunConfig, plan: RunPlan, codebook: Codebook | None = None) 
 def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrices: Matrices,
            codebook: Codebook | None = None) -> RunSummary:
     """Render report.html and report.md, close the run and summarise it."""
-    codebook = codebook or load_codebook(config.codebook)
+    codebook = codebook or resources.codebook(config.codebook)
     store = open_store(config)
     try:
         store.finish_run(plan.run_id, "completed", skipped)
@@ -199,10 +212,15 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrice
         store.close()
     # The same assembly as `kwali report`, so a re-rendered report matches this one.
     data = report_data(frames, config, plan.run_id, codebook, plan.codebook_sha256, skipped, matrices=matrices,
-                       nlp_description=pipeline_description(build_nlp(config.nlp)), topics=read_topics(config.out),
+                       nlp_description=_nlp_description(config), topics=read_topics(config.out),
                        case_by_topic=read_case_by_topic(config.out))
-    rendered = render_report(data, config.out)
+    rendered = render_report(data, config.out, figure_cache=config.out / FIGURE_CACHE_DIR)
     outputs = {"report (HTML)": rendered["html"], "report (Markdown)": rendered["md"],
                "matrices": config.out / "matrices", "run config": config.out / "run_config.json"}
     return RunSummary(plan.run_id, len(frames.document_ids), len(frames.segments), len(frames.tags), skipped,
                       data.uncased, outputs)
+
+
+def _nlp_description(config: RunConfig) -> str:
+    with resources.borrow_nlp(config.nlp) as nlp:
+        return pipeline_description(nlp)

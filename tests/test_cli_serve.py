@@ -25,7 +25,7 @@ DOCS = ROOT / "docs"
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-DEPLOYMENTS = {"full-run", "ingest", "annotate", "analyse", "report"}
+DEPLOYMENTS = {"full-run", "ingest", "annotate", "analyse", "report", "topics"}
 
 pytestmark = pytest.mark.slow
 
@@ -141,7 +141,7 @@ def study(tmp_path, small_codebook_path) -> Path:
     return write_corpus(tmp_path / "studie")
 
 
-def test_serve_prints_ui_address_and_serves_five_deployments(served):
+def test_serve_prints_ui_address_and_serves_every_deployment(served):
     assert f"http://127.0.0.1:{served.port}/deployments" in served.stdout.read_text()
     names = {d["name"] for d in served.deployments()}
     assert names >= DEPLOYMENTS
@@ -158,6 +158,18 @@ def test_full_run_form_has_typed_described_parameters_with_defaults(served):
     assert props["window"] == {**props["window"], "type": "integer", "default": 3}
     assert props["codebook"]["default"].endswith("wijkeconomie.yaml")
     assert props["methods"]["default"] == ["rules"] and props["fresh"]["type"] == "boolean"
+    assert all(p.get("description") for p in props.values())
+    assert props["runner"]["enum"] == ["threads", "dask"] and props["runner"]["default"] == "threads"
+    assert props["dask_address"] == {**props["dask_address"], "type": "string", "default": ""}
+
+
+def test_topics_form_has_typed_described_parameters_with_defaults(served):
+    schema = served.deployment("topics")["parameter_openapi_schema"]
+    props = schema["properties"]
+    assert schema["required"] == ["study_folder"]
+    assert props["embedder"]["enum"] == ["e5", "use", "tfidf"] and props["embedder"]["default"] == "e5"
+    assert props["min_topic_size"] == {**props["min_topic_size"], "type": "integer", "default": 10}
+    assert props["update_report"]["default"] is True and props["local_model"]["default"] == ""
     assert all(p.get("description") for p in props.values())
 
 

@@ -100,7 +100,7 @@ def serve(
         help="Prefect home (database, logs); default: $PREFECT_HOME or ~/.kwali/prefect.")] = None,
     limit: Annotated[int, typer.Option(help="Flow runs at the same time.")] = 2,
 ) -> None:
-    """Start the Prefect UI with Kwali's flows (full-run, ingest, annotate, analyse, report)."""
+    """Start the Prefect UI with Kwali's flows (full-run, ingest, annotate, analyse, report, topics)."""
     host = "127.0.0.1"  # interviews are personal data: the server never listens beyond this machine
     os.environ.update(QUIET_ENV)
     prefect_home = (home or Path(os.environ.get("PREFECT_HOME", "") or DEFAULT_HOME)).expanduser().resolve()

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from pipeline.analysis.matrices import CASE_ID, attribute_columns, crosstab_filename
 from pipeline.analysis.code_source import CodeSource
 from pipeline.analysis.quotes import Quote, mark_evidence
+from pipeline.report.figure_cache import FigureCache, figure_key
 from pipeline.report.figures import as_data_uri, heatmap_png
 from pipeline.report.framework import framework_matrix, quote_anchor
 from pipeline.report.data import DocumentOverview, ReportData, as_overview
@@ -54,18 +55,26 @@ def _table(matrix: pd.DataFrame, share: bool, source: str | None = None,
 
 #: PNGs of recently drawn figures by their content: drawing is most of a report's render time,
 #: and a run's report re-rendered in the same process (other formats, other codes) reuses them.
-_FIGURE_CACHE: dict[tuple[Any, ...], bytes] = {}
+#: ``disk`` (a ``FigureCache``) keeps them across processes, for the next run's report.
+_FIGURE_CACHE: dict[str, bytes] = {}
 _FIGURE_CACHE_SIZE = 64
 
 
-def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: str, ylabel: str) -> dict[str, Any]:
+def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: str, ylabel: str,
+            disk: FigureCache | None = None) -> dict[str, Any]:
     if matrix.shape[1] > 12 and matrix.shape[1] > matrix.shape[0]:
         # Forty codes side by side shrink to unreadable labels on a page: put them down the side.
         matrix, xlabel, ylabel = matrix.T, ylabel, xlabel
-    key = (title, share, xlabel, ylabel, matrix.to_csv())
+    value_format = "{:.0%}" if share else None
+    key = figure_key(matrix, title=title, value_format=value_format, xlabel=xlabel, ylabel=ylabel)
     png = _FIGURE_CACHE.get(key)
+    if disk is not None:
+        png = disk.get(key) or png
     if png is None:
-        png = heatmap_png(matrix, title, value_format="{:.0%}" if share else None, xlabel=xlabel, ylabel=ylabel)
+        png = heatmap_png(matrix, title, value_format=value_format, xlabel=xlabel, ylabel=ylabel, frames=disk)
+    if disk is not None and key not in disk.found:
+        disk.put(key, png)
+    if key not in _FIGURE_CACHE:
         if len(_FIGURE_CACHE) >= _FIGURE_CACHE_SIZE:
             _FIGURE_CACHE.pop(next(iter(_FIGURE_CACHE)))
         _FIGURE_CACHE[key] = png
@@ -212,11 +221,13 @@ def _top_pairs(matrix: pd.DataFrame, labels: dict[str, str], limit: int = 15) ->
     return sorted(pairs, key=lambda p: (-p["n"], p["a"], p["b"]))[:limit]
 
 
-def build_context(data: ReportData) -> dict[str, Any]:
+def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> dict[str, Any]:
     """Plain values for the templates (and the DOCX writer): tables, figures, quotes, chapters.
 
     Args:
         data: What to report.
+        figure_cache: Where figures drawn for an earlier report can be found (and this report's
+            are kept); default: figures are drawn (or reused from this process's memory).
 
     Returns:
         The template context; figures carry their PNG bytes and a data URI.
@@ -235,11 +246,13 @@ def build_context(data: ReportData) -> dict[str, Any]:
 
     figures = [
         _figure("case_by_theme", matrices.case_by_theme["share"],
-                "Aandeel segmenten per case en thema (share of segments, case × theme)", True, "thema", "case"),
+                "Aandeel segmenten per case en thema (share of segments, case × theme)", True, "thema", "case",
+                figure_cache),
         _figure("case_by_code", matrices.case_by_code["share"],
-                "Aandeel segmenten per case en code (share of segments, case × code)", True, "code", "case"),
+                "Aandeel segmenten per case en code (share of segments, case × code)", True, "code", "case",
+                figure_cache),
         _figure("cooccurrence_codes", matrices.cooccurrence_codes,
-                "Co-occurrence van codes (segments carrying both codes)", False, "code", "code"),
+                "Co-occurrence van codes (segments carrying both codes)", False, "code", "code", figure_cache),
     ]
     by_attribute = data.crosstabs or ({matrices.attribute: matrices.crosstab}
                                       if matrices.attribute is not None and matrices.crosstab else {})
@@ -247,7 +260,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
     for i, (attribute, tables) in enumerate(by_attribute.items()):
         name = "crosstab" if i == 0 else f"crosstab_{crosstab_filename(attribute)[len('crosstab_'):-len('.csv')]}"
         figure = _figure(name, tables["share"], f"Aandeel segmenten per {attribute} en thema "
-                         f"(share, {attribute} × theme)", True, "thema", attribute)
+                         f"(share, {attribute} × theme)", True, "thema", attribute, figure_cache)
         figures.append(figure)
         crosstabs.append({
             "attribute": attribute, "id": f"kruistabel-{i + 1}", "figure": figure,
@@ -256,7 +269,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
                                source(f"matrices/{crosstab_filename(attribute)}") if attribute == matrices.attribute
                                else None, theme_labels),
         })
-    topics = _topics_view(data, figures)
+    topics = _topics_view(data, figures, figure_cache)
     chapters = _chapters(bool(crosstabs), topics is not None)
     generated = data.generated_at
     generated_text = generated.isoformat(timespec="seconds") if isinstance(generated, datetime) else str(generated)
@@ -317,7 +330,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
     }
 
 
-def _topics_view(data: ReportData, figures: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _topics_view(data: ReportData, figures: list[dict[str, Any]],
+                 figure_cache: FigureCache | None = None) -> dict[str, Any] | None:
     """The topics chapter: topic table, case x topic heatmap, example quotes (None without topics)."""
     if data.topics is None or data.topics.empty:
         return None
@@ -337,7 +351,7 @@ def _topics_view(data: ReportData, figures: list[dict[str, Any]]) -> dict[str, A
     view: dict[str, Any] = {"rows": rows, "candidates": [r for r in rows if r["candidate"]], "figure": None}
     if data.case_by_topic is not None and not data.case_by_topic.empty:
         figure = _figure("case_by_topic", data.case_by_topic, "Segmenten per case en topic (segments, case × topic)",
-                         False, "topic", "case")
+                         False, "topic", "case", figure_cache)
         figures.append(figure)
         view["figure"] = figure
     return view

@@ -8,6 +8,7 @@ from ``mark_evidence``, which escapes every piece of interview text itself.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pipeline.analysis.quotes import escape_markdown
 from pipeline.errors import InvalidInput
 # ReportData and friends are re-exported: callers import them from here with render_report.
 from pipeline.report.context import build_context
+from pipeline.report.figure_cache import FigureCache
 from pipeline.report.data import DocumentOverview, ReportData, as_overview, document_overview  # noqa: F401
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
@@ -26,7 +28,10 @@ MD_TEMPLATE = "report.md.j2"
 FORMATS = ("html", "md", "docx", "pdf")
 
 
+@lru_cache(maxsize=16)
 def _environment(templates_dir: Path, html: bool) -> Environment:
+    # Cached: compiling the templates took ~0.3 s per report. Jinja still checks each template
+    # file's modification time on use (auto_reload), so an edited template is picked up.
     # A study's own folder comes first; any template it lacks falls back to the defaults, so a
     # researcher can override one file (the stylesheet, say) and keep the rest.
     loader = ChoiceLoader([FileSystemLoader(str(templates_dir)), FileSystemLoader(str(DEFAULT_TEMPLATES))])
@@ -72,7 +77,8 @@ def render_html(context: dict[str, Any], templates_dir: str | Path | None = None
 
 
 def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Path | None = None,
-                  formats: tuple[str, ...] | list[str] = ("html", "md"), basename: str = "report") -> dict[str, Path]:
+                  formats: tuple[str, ...] | list[str] = ("html", "md"), basename: str = "report",
+                  figure_cache: str | Path | None = None) -> dict[str, Path]:
     """Write the report in the given formats.
 
     ``html`` is one self-contained file; ``md`` comes with ``figures/*.png`` beside it; ``docx``
@@ -87,6 +93,9 @@ def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Pa
             ``reports/templates``. Default: only ``reports/templates``.
         formats: Any of ``FORMATS``.
         basename: File name stem of the reports.
+        figure_cache: Folder where figures are kept by what they draw (see
+            ``pipeline.report.figure_cache``): unchanged figures are not drawn again, and the
+            folder is left holding this report's figures only. Default: no folder.
 
     Returns:
         Format ("html", "md", "docx", "pdf") -> the report, and "figure:<name>" -> each PNG.
@@ -101,7 +110,10 @@ def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Pa
     folder = templates_folder(templates_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    context = build_context(data)
+    cache = FigureCache(figure_cache) if figure_cache is not None else None
+    context = build_context(data, cache)
+    if cache is not None:
+        cache.keep_only_used()
     written: dict[str, Path] = {}
     if "md" in formats:
         # Only the Markdown report links its figures as files; the others embed them.

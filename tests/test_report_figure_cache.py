@@ -1,0 +1,44 @@
+"""The figure cache: keyed by exactly what a figure draws, so only changed figures are drawn again."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.report import context, figures
+from pipeline.report.figure_cache import FigureCache, figure_key
+
+
+def _m(values, index=("keilehaven", "werkspoor")) -> pd.DataFrame:
+    return pd.DataFrame(values, index=list(index), columns=["trust", "conflict"])
+
+
+def test_key_changes_with_every_value_label_type_and_drawing_argument():
+    base = figure_key(_m([[1, 2], [3, 4]]), title="T", xlabel="code")
+    assert figure_key(_m([[1, 2], [3, 4]]), title="T", xlabel="code") == base
+    assert figure_key(_m([[1, 2], [3, 5]]), title="T", xlabel="code") != base
+    assert figure_key(_m([[1, 2], [3, 4]], index=("keilehaven", "spoorzone")), title="T", xlabel="code") != base
+    assert figure_key(_m([[1.0, 2.0], [3.0, 4.0]]), title="T", xlabel="code") != base
+    assert figure_key(_m([[1, 2], [3, 4]]), title="T2", xlabel="code") != base
+    assert figure_key(_m([[1, 2], [3, 4]]), title="T", xlabel="thema") != base
+
+
+def test_unchanged_figure_comes_from_disk_in_a_new_process_and_changed_one_is_drawn(tmp_path, monkeypatch):
+    drawn = []
+    real = context.heatmap_png
+    monkeypatch.setattr(context, "heatmap_png", lambda m, *a, **k: drawn.append(m.shape) or real(m, *a, **k))
+
+    def render(matrix):
+        context._FIGURE_CACHE.clear()  # as in a new process
+        figures._FRAMES.clear()
+        cache = FigureCache(tmp_path)
+        figure = context._figure("case_by_theme", matrix, "Aandeel", True, "thema", "case", cache)
+        cache.keep_only_used()
+        return figure["png"]
+
+    first = render(_m([[0.1, 0.2], [0.3, 0.4]]))
+    assert len(drawn) == 1
+    assert render(_m([[0.1, 0.2], [0.3, 0.4]])) == first and len(drawn) == 1  # read back, not drawn
+    changed = render(_m([[0.1, 0.2], [0.3, 0.5]]))
+    assert changed != first and len(drawn) == 2
+    # Only what the latest report used stays: its figure and its heatmap frame.
+    assert len(list(tmp_path.glob("*.png"))) == 2 and len(list(tmp_path.glob("frame-*.png"))) == 1
