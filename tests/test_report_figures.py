@@ -75,3 +75,29 @@ def test_a_new_process_reuses_frames_kept_on_disk_with_the_same_bytes(tmp_path):
     assert heatmap_png(changed, "Segmenten") == from_disk
     assert cache.keep_only_used() == 0 and kept[0].is_file()
     assert FigureCache(tmp_path).keep_only_used() == 1 and not kept[0].exists()
+
+
+def test_colour_scale_ends_on_a_round_number_at_or_above_the_maximum():
+    assert figures.nice_top(0.437) == 0.5
+    assert figures.nice_top(0.3) == 0.3
+    assert figures.nice_top(0.30000000000000004) == 0.3
+    assert figures.nice_top(37) == 40
+    assert figures.nice_top(7) == 8
+    assert figures.nice_top(1) == 1
+    assert figures.nice_top(0) == 1.0
+    assert figures.nice_top(float("nan")) == 1.0
+    for value in np.random.default_rng(3).uniform(0.001, 5000, 500):
+        top = figures.nice_top(float(value))
+        assert value <= top <= 1.5 * value + 1e-9
+
+
+def test_a_small_change_in_the_maximum_keeps_the_frame(monkeypatch):
+    drawn = []
+    real = figures._draw_frame
+    monkeypatch.setattr(figures, "_draw_frame", lambda *key: drawn.append(key) or real(*key))
+    monkeypatch.setattr(figures, "_FRAMES", {})
+    heatmap_png(pd.DataFrame([[0.41, 0.2], [0.1, 0.0]], index=["a", "b"], columns=["x", "y"]), "t")
+    heatmap_png(pd.DataFrame([[0.43, 0.2], [0.1, 0.05]], index=["a", "b"], columns=["x", "y"]), "t")
+    assert len(drawn) == 1
+    heatmap_png(pd.DataFrame([[0.61, 0.2], [0.1, 0.05]], index=["a", "b"], columns=["x", "y"]), "t")
+    assert len(drawn) == 2  # past 0.5 the scale, hence the colour bar, changes
