@@ -113,7 +113,9 @@ def test_human_report_names_its_source_and_shows_reliability(coded, tmp_path):
     for text in (html, md):
         assert "menselijke beslissingen waar die er zijn" in text and "Cohens" in text
     assert "anna × bram" in html
-    assert "matrices/case_by_code.csv" not in html  # those files hold machine counts
+    # Numbers point at the matrices counted from human codes, never at the machine's matrices/.
+    assert "matrices-human/case_by_code.csv" in html
+    assert " matrices/case_by_code.csv" not in html and ">matrices/case_by_code.csv" not in html
 
 
 def test_a_folder_that_is_not_a_study_is_a_clear_error(tmp_path):

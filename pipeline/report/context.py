@@ -15,6 +15,7 @@ from pipeline.analysis.quotes import Quote, mark_evidence
 from pipeline.report.figure_cache import FigureCache, figure_key
 from pipeline.report.figures import as_data_uri, heatmap_png
 from pipeline.report.framework import framework_matrix, quote_anchor
+from pipeline.report.matrix_files import matrix_folder
 from pipeline.report.data import DocumentOverview, ReportData, as_overview
 
 #: Above this many columns (and more columns than rows) a matrix table is turned on its side.
@@ -237,12 +238,12 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
     code_labels = {code.id: code.label for code in book.codes}
     theme_labels = {theme.id: theme.label for theme in book.themes}
     attributes, attribute_values = _case_attributes(data.cases)
-    machine = data.code_source.name == "machine"
+    folder = matrix_folder(data.code_source.name)
 
     def source(path: str) -> str | None:
-        # Matrix files are written from machine proposals; a report on human codes must not
-        # point at them as the source of its numbers.
-        return path if machine else None
+        # matrices/ counts machine proposals; a report on human or consensus codes points at the
+        # files counted from those codes (matrices-human/ ..., written by `kwali report` beside it).
+        return folder + path[len("matrices"):] if path.startswith("matrices/") else path
 
     figures = [
         _figure("case_by_theme", matrices.case_by_theme["share"],
