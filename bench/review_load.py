@@ -40,6 +40,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from pipeline import store as st  # noqa: E402
+from pipeline.review_store import ReviewStore  # noqa: E402
 from pipeline.codebook import Code, Codebook, Theme  # noqa: E402
 from review.auth import hash_password  # noqa: E402
 
@@ -52,7 +53,7 @@ WORDS = ("we hadden veel vertrouwen in de gemeente en de buurt maar later werd h
 def build_store(url: str, n_segments: int, n_coders: int, seed: int = 7) -> list[str]:
     """Fill an empty store; return the coder names."""
     rng = random.Random(seed)
-    store = st.Store(url)
+    store = ReviewStore(url)
     book = Codebook(id="bench", label="Bench", version="1", themes=[Theme(id="t", label="T", definition="d", codes=[
         Code(id=f"code{i}", label=f"Code {i}", definition="d") for i in range(8)])])
     sha = store.save_codebook(book)

@@ -19,7 +19,8 @@ from sqlalchemy import and_, case, func, select
 
 from pipeline.errors import InvalidInput
 from pipeline.models import Decision, Polarity, Verdict
-from pipeline.store import Store, decisions, documents, segments, tags
+from pipeline.review_store import ReviewStore
+from pipeline.schema import decisions, documents, segments, tags
 
 REVIEWED = "*"
 CONSENSUS = "consensus"
@@ -45,7 +46,7 @@ class Visibility:
     machine: bool
 
 
-def visibility(store: Store, user: str, role: str) -> Visibility:
+def visibility(store: ReviewStore, user: str, role: str) -> Visibility:
     """The rules for one user under the study's current mode."""
     mode = store.get_setting("mode", "open")
     if role == "lead":
@@ -67,7 +68,7 @@ class Filters:
     status: str = "all"
 
 
-def queue(store: Store, seen: Visibility, codebook_sha256: str | None, filters: Filters = Filters()) -> list[str]:
+def queue(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters = Filters()) -> list[str]:
     """Segment ids the user may review, most uncertain machine proposals first.
 
     Uncertainty is the distance of the segment's closest-to-0.5 tag score from 0.5 (smaller is
@@ -102,7 +103,7 @@ def queue(store: Store, seen: Visibility, codebook_sha256: str | None, filters: 
     return ids
 
 
-def reviewed_segments(store: Store, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
+def reviewed_segments(store: ReviewStore, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
     """Segments on which the coder has a current, not undone decision."""
     query = select(decisions.c.segment_id).where(decisions.c.coder == coder, decisions.c.superseded_by.is_(None),
                                                  decisions.c.verdict != Verdict.UNDONE.value).distinct()
@@ -123,7 +124,7 @@ class SegmentView:
     others: list[dict[str, Any]] = field(default_factory=list)  # other coders' current decisions
 
 
-def segment_view(store: Store, seen: Visibility, segment_id: str, codebook_sha256: str | None,
+def segment_view(store: ReviewStore, seen: Visibility, segment_id: str, codebook_sha256: str | None,
                  context: int = 2) -> SegmentView:
     """The segment with ``context`` neighbouring segments on each side, proposals and decisions.
 
@@ -152,7 +153,7 @@ def segment_view(store: Store, seen: Visibility, segment_id: str, codebook_sha25
                        proposals, mine, others)
 
 
-def decide(store: Store, seen: Visibility, segment_id: str, code_id: str, verdict: str, expected_version: int,
+def decide(store: ReviewStore, seen: Visibility, segment_id: str, code_id: str, verdict: str, expected_version: int,
            polarity: str | None = None, memo: str | None = None, coder: str | None = None) -> int:
     """Save one decision with an optimistic version check.
 
@@ -186,7 +187,7 @@ def decide(store: Store, seen: Visibility, segment_id: str, code_id: str, verdic
                                         source), expected_version)
 
 
-def undo_last(store: Store, seen: Visibility) -> dict[str, Any] | None:
+def undo_last(store: ReviewStore, seen: Visibility) -> dict[str, Any] | None:
     """Take back the user's latest action: restore what that decision replaced, or withdraw it.
 
     The user's decisions replay as a stack (a review decision pushes, an undo pops), so pressing
@@ -219,7 +220,7 @@ def undo_last(store: Store, seen: Visibility) -> dict[str, Any] | None:
     return last
 
 
-def progress(store: Store, seen: Visibility) -> tuple[int, int]:
+def progress(store: ReviewStore, seen: Visibility) -> tuple[int, int]:
     """(segments reviewed by the user, segments the user may review)."""
     if not seen.document_ids:
         return 0, 0
@@ -235,7 +236,7 @@ def progress(store: Store, seen: Visibility) -> tuple[int, int]:
     return int(done), int(total)
 
 
-def set_mode(store: Store, mode: str, hide_machine: bool) -> None:
+def set_mode(store: ReviewStore, mode: str, hide_machine: bool) -> None:
     """Choose open or blind coding (and, when blind, whether coders see the machine's proposals)."""
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from pipeline.store import Store
+from pipeline.review_store import ReviewStore
 from review.auth import SESSION_COOKIE, LoginLimiter, Session, Sessions
 
 HERE = Path(__file__).resolve().parent
@@ -35,13 +35,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 class ReviewState:
     """What the routes share: the store, the session signer, the login limiter, the templates."""
 
-    store: Store
+    store: ReviewStore
     sessions: Sessions
     limiter: LoginLimiter
     templates: Jinja2Templates
 
 
-def _secret(store: Store) -> str:
+def _secret(store: ReviewStore) -> str:
     """The study's session secret, made once and kept in the store so sessions survive restarts."""
     secret = store.get_setting("session_secret")
     if not secret:
@@ -106,7 +106,7 @@ def create_app(store_url: str, login_attempts: int = 5, login_window: float = 60
     """
     from review import routes  # noqa: PLC0415  (routes import this module's helpers)
 
-    store = Store(store_url)
+    store = ReviewStore(store_url)
     # autoescape for every template, whatever its file name (Jinja's default only covers .html).
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
     templates = Jinja2Templates(env=env)
