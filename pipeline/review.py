@@ -11,14 +11,16 @@ segment without codes can be reviewed too; reliability ignores it except as proo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 
 from pipeline.errors import InvalidInput
 from pipeline.models import Decision, Polarity, Verdict
+from pipeline.review_queue import Order
+from pipeline.review_queue import neighbours as queue_neighbours
 from pipeline.review_store import ReviewStore
 from pipeline.schema import decisions, documents, segments, tags
 
@@ -68,47 +70,54 @@ class Filters:
     status: str = "all"
 
 
-def queue(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters = Filters()) -> list[str]:
+def _order(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters) -> Order | None:
+    docs = seen.document_ids
+    if filters.document:
+        docs = tuple(d for d in docs if d == filters.document)
+    if not docs:
+        return None
+    return store.queue_order(docs, codebook_sha256, filters.case, filters.code)
+
+
+def _keep(store: ReviewStore, seen: Visibility, filters: Filters) -> Callable[[str], bool]:
+    """Whether a segment passes the status filter (the user's reviewed segments, read fresh)."""
+    if filters.status not in ("open", "done"):
+        return lambda _segment_id: True
+    done, want = store.reviewed(seen.user), filters.status == "done"
+    return lambda segment_id: (segment_id in done) == want
+
+
+def queue(store: ReviewStore, seen: Visibility, codebook_sha256: str | None,
+          filters: Filters = Filters()) -> list[str]:
     """Segment ids the user may review, most uncertain machine proposals first.
 
     Uncertainty is the distance of the segment's closest-to-0.5 tag score from 0.5 (smaller is
     less certain); segments without proposals come last, then document order.
     """
-    if not seen.document_ids:
+    order = _order(store, seen, codebook_sha256, filters)
+    if order is None:
         return []
-    docs = list(seen.document_ids)
-    if filters.document:
-        docs = [d for d in docs if d == filters.document]
-    distance = func.min(func.abs(tags.c.score - 0.5))
-    query = (select(segments.c.id)
-             .select_from(segments.outerjoin(tags, and_(tags.c.segment_id == segments.c.id,
-                                                        tags.c.codebook_sha256 == codebook_sha256)))
-             .where(segments.c.document_id.in_(docs)))
-    if filters.case:
-        query = query.where(segments.c.case_id == filters.case)
-    if filters.code:
-        coded = select(tags.c.segment_id).where(tags.c.code_id == filters.code,
-                                                tags.c.codebook_sha256 == codebook_sha256)
-        decided = select(decisions.c.segment_id).where(decisions.c.code_id == filters.code,
-                                                       decisions.c.superseded_by.is_(None),
-                                                       decisions.c.verdict == Verdict.ACCEPT.value)
-        query = query.where(segments.c.id.in_(coded.union(decided)))
-    query = (query.group_by(segments.c.id, segments.c.document_id, segments.c.idx)
-             .order_by(case((distance.is_(None), 1.0), else_=distance), segments.c.document_id, segments.c.idx))
-    with store.engine.connect() as conn:
-        ids = list(conn.execute(query).scalars())
-    if filters.status in ("open", "done"):
-        done = reviewed_segments(store, seen.user, ids)
-        ids = [i for i in ids if (i in done) == (filters.status == "done")]
-    return ids
+    keep = _keep(store, seen, filters)
+    return [i for i in order.ids if keep(i)] if filters.status in ("open", "done") else list(order.ids)
+
+
+def neighbours(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters,
+               segment_id: str) -> tuple[str | None, str | None]:
+    """The previous and next segment around ``segment_id`` in the user's filtered queue.
+
+    When the segment is not in the filtered queue (just reviewed while the queue shows open
+    ones), there is no previous one and the next is the first of the queue. Costs two look-ups in
+    the cached order, not a pass over the queue.
+    """
+    order = _order(store, seen, codebook_sha256, filters)
+    if order is None:
+        return None, None
+    return queue_neighbours(order, segment_id, _keep(store, seen, filters))
 
 
 def reviewed_segments(store: ReviewStore, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
     """Segments on which the coder has a current, not undone decision."""
-    query = select(decisions.c.segment_id).where(decisions.c.coder == coder, decisions.c.superseded_by.is_(None),
-                                                 decisions.c.verdict != Verdict.UNDONE.value).distinct()
-    with store.engine.connect() as conn:
-        done = set(conn.execute(query).scalars())
+    done = store.reviewed(coder)
     return done if segment_ids is None else done & set(segment_ids)
 
 
@@ -224,16 +233,9 @@ def progress(store: ReviewStore, seen: Visibility) -> tuple[int, int]:
     """(segments reviewed by the user, segments the user may review)."""
     if not seen.document_ids:
         return 0, 0
-    with store.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(segments)
-                             .where(segments.c.document_id.in_(list(seen.document_ids)))).scalar() or 0
-        done = conn.execute(
-            select(func.count(func.distinct(decisions.c.segment_id)))
-            .select_from(decisions.join(segments, segments.c.id == decisions.c.segment_id))
-            .where(decisions.c.coder == seen.user, decisions.c.superseded_by.is_(None),
-                   decisions.c.verdict != Verdict.UNDONE.value,
-                   segments.c.document_id.in_(list(seen.document_ids)))).scalar() or 0
-    return int(done), int(total)
+    everything = store.queue_order(seen.document_ids, None)  # no codebook: all segments, document order
+    done = sum(1 for s in store.reviewed(seen.user) if s in everything.position)
+    return done, len(everything.ids)
 
 
 def set_mode(store: ReviewStore, mode: str, hide_machine: bool) -> None:

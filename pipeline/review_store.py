@@ -12,20 +12,118 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, exc, insert, select, update
+from sqlalchemy import Engine, Index, create_engine, delete, event, exc, insert, select, update
 
+from pipeline.codebook import Codebook
 from pipeline.errors import StaleDecision
-from pipeline.models import Decision
-from pipeline.schema import assignments, decisions, settings, users
-from pipeline.store import Store, _now
+from pipeline.models import Decision, Document, Segment, Tag
+from pipeline.review_queue import Order, QueueCache, order_query, reviewed_query
+from pipeline.schema import assignments, codebooks, decisions, runs, settings, tags, users
+from pipeline.store import Store, _now, _sqlite_pragmas
+
+# The review app's look-ups, each by the column it filters on first: a segment's tags for the
+# queue's uncertainty (with the score, so the index answers alone), a coder's current decisions
+# (reviewed segments, progress, undo) and a coder's documents.
+REVIEW_INDEXES = (
+    Index("ix_tags_segment", tags.c.segment_id, tags.c.codebook_sha256, tags.c.score),
+    Index("ix_decisions_coder", decisions.c.coder, decisions.c.superseded_by, decisions.c.verdict,
+          decisions.c.segment_id),
+    Index("ix_assignments_coder", assignments.c.coder, assignments.c.document_id),
+)
+
+# Connections for a server with ~20 coders: FastAPI runs each request in a worker thread (40 at
+# most) and a request holds one connection at a time, so 20 + 20 never makes a request wait long.
+POOL = {"pool_size": 20, "max_overflow": 20, "pool_timeout": 30}
+
+
+def _begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event says BEGIN IMMEDIATE instead
 
 
 class ReviewStore(Store):
     """A study store with the review app's queries.
 
+    On SQLite, writes go through one writer connection whose transactions start with ``BEGIN
+    IMMEDIATE``: concurrent saves queue in the pool (woken at once) instead of polling SQLite's
+    busy handler, and no transaction has to upgrade a read lock half-way. Readers use WAL and
+    never wait for the writer. PostgreSQL uses one pooled engine for both.
+
     Args:
         url: SQLAlchemy URL of the study store.
+        queue_ttl: Seconds a cached queue order is used before it is rebuilt (see
+            ``pipeline.review_queue``).
     """
+
+    def __init__(self, url: str, queue_ttl: float = 30.0):
+        sqlite = url.startswith("sqlite")
+        memory = sqlite and (url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url)
+        super().__init__(url, **({} if memory else {**POOL, "pool_pre_ping": not sqlite}))
+        for index in REVIEW_INDEXES:
+            index.create(self.engine, checkfirst=True)
+        self.writer: Engine = self.engine
+        if sqlite and not memory:
+            self.writer = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+            event.listen(self.writer, "connect", _sqlite_pragmas)
+            event.listen(self.writer, "connect", _no_implicit_begin)
+            event.listen(self.writer, "begin", _begin_immediate)
+        self.queues = QueueCache(ttl=queue_ttl)
+        self._codebooks: dict[str, Codebook] = {}
+
+    def close(self) -> None:
+        """Release connections (both engines)."""
+        super().close()
+        self.writer.dispose()
+
+    # --- the queue ---------------------------------------------------------------------------
+
+    def queue_order(self, document_ids: Sequence[str], codebook_sha256: str | None, case_id: str = "",
+                    code_id: str = "") -> Order:
+        """The uncertainty order of the documents' segments (cached, see ``pipeline.review_queue``)."""
+        key = ("order", tuple(document_ids), codebook_sha256, case_id, code_id)
+
+        def build() -> list[str]:
+            with self.engine.connect() as conn:
+                return list(conn.execute(order_query(document_ids, codebook_sha256, case_id, code_id)).scalars())
+        return self.queues.get(key, build)
+
+    def reviewed(self, coder: str) -> set[str]:
+        """Segments on which the coder has a current, not undone decision (always read fresh)."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(reviewed_query(coder)).scalars())
+
+    def latest_codebook(self) -> tuple[str, Codebook] | None:
+        """As ``Store.latest_codebook``, but each codebook version is parsed once per process."""
+        with self.engine.connect() as conn:
+            sha = conn.execute(select(runs.c.codebook_sha256).where(runs.c.codebook_sha256.is_not(None))
+                               .order_by(runs.c.started_at.desc()).limit(1)).scalar()
+            if sha is None:
+                sha = conn.execute(select(codebooks.c.sha256).order_by(codebooks.c.created_at.desc())
+                                   .limit(1)).scalar()
+            book = self._codebooks.get(sha) if sha else None
+            if sha and book is None:
+                content = conn.execute(select(codebooks.c.content).where(codebooks.c.sha256 == sha)).scalar()
+                if content is not None:
+                    book = self._codebooks[sha] = Codebook.model_validate(content)
+        return (sha, book) if book is not None else None
+
+    # Writes through this store that change an order drop the cached orders.
+
+    def save_document(self, document: Document, segment_list: Sequence[Segment], fingerprint: str) -> None:
+        super().save_document(document, segment_list, fingerprint)
+        self.queues.forget()
+
+    def save_tags(self, document_id: str, tag_list: Sequence[Tag], codebook_sha256: str, fingerprint: str) -> None:
+        super().save_tags(document_id, tag_list, codebook_sha256, fingerprint)
+        self.queues.forget()
+
+    def add_decisions(self, decision_list: Sequence[Decision]) -> int:
+        stored = super().add_decisions(decision_list)
+        self.queues.forget(_code_filtered)
+        return stored
 
     def save_decision(self, decision: Decision, expected_version: int) -> int:
         """Store one decision only if the coder's current one still has ``expected_version``.
@@ -42,7 +140,7 @@ class ReviewStore(Store):
         chain = (decisions.c.segment_id == decision.segment_id, decisions.c.code_id == decision.code_id,
                  decisions.c.coder == decision.coder)
         try:
-            with self.engine.begin() as conn:
+            with self.writer.begin() as conn:
                 if expected_version > 0:
                     # A write first: it takes the row (PostgreSQL) or database (SQLite) lock before
                     # any read, so the check and the claim cannot interleave with another save.
@@ -63,6 +161,7 @@ class ReviewStore(Store):
                                  .values(superseded_by=new_id))
         except exc.IntegrityError:
             raise StaleDecision(decision.segment_id, decision.code_id, decision.coder) from None
+        self.queues.forget(_code_filtered)
         return expected_version + 1
 
     def current_decisions(self, segment_ids: Sequence[str], coders: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -76,7 +175,7 @@ class ReviewStore(Store):
 
     def set_user(self, name: str, role: str, password_hash: str | None) -> None:
         """Create a user or change an existing user's role and password."""
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             if conn.execute(select(users.c.name).where(users.c.name == name)).first():
                 conn.execute(update(users).where(users.c.name == name).values(role=role, password_hash=password_hash))
             else:
@@ -102,7 +201,7 @@ class ReviewStore(Store):
         Returns:
             Number of new assignments.
         """
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             known = set(conn.execute(select(assignments.c.document_id).where(assignments.c.coder == coder)).scalars())
             new = [dict(document_id=d, coder=coder, assigned_by=by, created_at=_now())
                    for d in sorted(set(document_ids)) if d not in known]
@@ -112,7 +211,7 @@ class ReviewStore(Store):
 
     def unassign(self, document_ids: Iterable[str], coder: str) -> None:
         """Take documents away from a coder (their decisions stay)."""
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             conn.execute(delete(assignments).where(assignments.c.coder == coder,
                                                    assignments.c.document_id.in_(list(document_ids))))
 
@@ -136,9 +235,13 @@ class ReviewStore(Store):
 
     def set_setting(self, key: str, value: Any) -> None:
         """Set a study setting (JSON value)."""
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             if conn.execute(select(settings.c.key).where(settings.c.key == key)).first():
                 conn.execute(update(settings).where(settings.c.key == key).values(value=value))
             else:
                 conn.execute(insert(settings).values(key=key, value=value))
 
+
+def _code_filtered(key: Any) -> bool:
+    """Orders filtered by a code: accepted decisions decide what they hold."""
+    return key[0] == "order" and bool(key[4])

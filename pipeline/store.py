@@ -67,11 +67,12 @@ class Store:
     Args:
         url: SQLAlchemy URL, e.g. ``sqlite:///reports/demo/kwali.sqlite`` or
             ``postgresql+psycopg://user@host/db``.
+        **engine_options: Passed to ``sqlalchemy.create_engine`` (pool sizes for a server).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, **engine_options: Any):
         self.url = url
-        self.engine: Engine = create_engine(url)
+        self.engine: Engine = create_engine(url, **engine_options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)

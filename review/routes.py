@@ -64,13 +64,6 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
-def _neighbours(ids: list[str], current: str) -> tuple[str | None, str | None]:
-    if current in ids:
-        i = ids.index(current)
-        return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
-    return None, next(iter(ids), None)
-
-
 def _panel(request: Request, segment_id: str, filters: rv.Filters, message: str = "",
            status_code: int = 200) -> HTMLResponse:
     store = _state(request).store
@@ -80,8 +73,7 @@ def _panel(request: Request, segment_id: str, filters: rv.Filters, message: str 
         view = rv.segment_view(store, seen, segment_id, sha)
     except InvalidInput:
         raise HTTPException(status_code=404) from None
-    ids = rv.queue(store, seen, sha, filters)
-    previous, following = _neighbours(ids, segment_id)
+    previous, following = rv.neighbours(store, seen, sha, filters, segment_id)
     codes = book.codes if book else []
     labels = {c.id: c.label for c in codes}
     evidence = [e for p in view.proposals for e in (p["evidence"] or [])]
