@@ -39,6 +39,7 @@ class Visibility:
         document_ids: Documents the user may open (a lead: all).
         others: Whether other coders' decisions are shown.
         machine: Whether the machine's proposals are shown.
+        mode: The study's coding mode when this was read ("open" or "blind").
     """
 
     user: str
@@ -46,18 +47,21 @@ class Visibility:
     document_ids: tuple[str, ...]
     others: bool
     machine: bool
+    mode: str = "open"
 
 
 def visibility(store: ReviewStore, user: str, role: str) -> Visibility:
     """The rules for one user under the study's current mode."""
-    mode = store.get_setting("mode", "open")
+    found = store.get_settings(("mode", "blind_hide_machine"))
+    mode = found.get("mode", "open")
     if role == "lead":
         with store.engine.connect() as conn:
-            docs = tuple(sorted(conn.execute(select(documents.c.id)).scalars()))
-        return Visibility(user, role, docs, others=True, machine=True)
+            docs = tuple(sorted(conn.execute(select(documents.c.id)).scalars().all()))
+        return Visibility(user, role, docs, others=True, machine=True, mode=mode)
     blind = mode == "blind"
-    hide_machine = blind and bool(store.get_setting("blind_hide_machine", False))
-    return Visibility(user, role, tuple(store.assigned_documents(user)), others=not blind, machine=not hide_machine)
+    hide_machine = blind and bool(found.get("blind_hide_machine", False))
+    return Visibility(user, role, tuple(store.assigned_documents(user)), others=not blind, machine=not hide_machine,
+                      mode=mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +83,12 @@ def _order(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, fi
     return store.queue_order(docs, codebook_sha256, filters.case, filters.code)
 
 
-def _keep(store: ReviewStore, seen: Visibility, filters: Filters) -> Callable[[str], bool]:
+def _keep(store: ReviewStore, seen: Visibility, filters: Filters,
+          reviewed: set[str] | None = None) -> Callable[[str], bool]:
     """Whether a segment passes the status filter (the user's reviewed segments, read fresh)."""
     if filters.status not in ("open", "done"):
         return lambda _segment_id: True
-    done, want = store.reviewed(seen.user), filters.status == "done"
+    done, want = (store.reviewed(seen.user) if reviewed is None else reviewed), filters.status == "done"
     return lambda segment_id: (segment_id in done) == want
 
 
@@ -102,17 +107,21 @@ def queue(store: ReviewStore, seen: Visibility, codebook_sha256: str | None,
 
 
 def neighbours(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters,
-               segment_id: str) -> tuple[str | None, str | None]:
+               segment_id: str, reviewed: set[str] | None = None) -> tuple[str | None, str | None]:
     """The previous and next segment around ``segment_id`` in the user's filtered queue.
 
     When the segment is not in the filtered queue (just reviewed while the queue shows open
-    ones), there is no previous one and the next is the first of the queue. Costs two look-ups in
-    the cached order, not a pass over the queue.
+    ones), there is no previous one and the next is the first of the queue. Costs look-ups in the
+    cached order, not a query over the queue.
+
+    Args:
+        reviewed: The user's reviewed segments if the caller has just read them
+            (``ReviewStore.reviewed``); read here otherwise.
     """
     order = _order(store, seen, codebook_sha256, filters)
     if order is None:
         return None, None
-    return queue_neighbours(order, segment_id, _keep(store, seen, filters))
+    return queue_neighbours(order, segment_id, _keep(store, seen, filters, reviewed))
 
 
 def reviewed_segments(store: ReviewStore, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
@@ -229,12 +238,19 @@ def undo_last(store: ReviewStore, seen: Visibility) -> dict[str, Any] | None:
     return last
 
 
-def progress(store: ReviewStore, seen: Visibility) -> tuple[int, int]:
-    """(segments reviewed by the user, segments the user may review)."""
+def progress(store: ReviewStore, seen: Visibility, codebook_sha256: str | None = None,
+             reviewed: set[str] | None = None) -> tuple[int, int]:
+    """(segments reviewed by the user, segments the user may review).
+
+    Args:
+        codebook_sha256: The codebook the user's queue is ordered by, so its cached order serves
+            here too (any order holds the same segments).
+        reviewed: As in ``neighbours``.
+    """
     if not seen.document_ids:
         return 0, 0
-    everything = store.queue_order(seen.document_ids, None)  # no codebook: all segments, document order
-    done = sum(1 for s in store.reviewed(seen.user) if s in everything.position)
+    everything = store.queue_order(seen.document_ids, codebook_sha256)
+    done = sum(1 for s in (store.reviewed(seen.user) if reviewed is None else reviewed) if s in everything.position)
     return done, len(everything.ids)
 
 

@@ -87,13 +87,13 @@ class ReviewStore(Store):
 
         def build() -> list[str]:
             with self.engine.connect() as conn:
-                return list(conn.execute(order_query(document_ids, codebook_sha256, case_id, code_id)).scalars())
+                return conn.execute(order_query(document_ids, codebook_sha256, case_id, code_id)).scalars().all()
         return self.queues.get(key, build)
 
     def reviewed(self, coder: str) -> set[str]:
         """Segments on which the coder has a current, not undone decision (always read fresh)."""
         with self.engine.connect() as conn:
-            return set(conn.execute(reviewed_query(coder)).scalars())
+            return set(conn.execute(reviewed_query(coder)).scalars().all())
 
     def latest_codebook(self) -> tuple[str, Codebook] | None:
         """As ``Store.latest_codebook``, but each codebook version is parsed once per process."""
@@ -232,6 +232,12 @@ class ReviewStore(Store):
         with self.engine.connect() as conn:
             row = conn.execute(select(settings.c.value).where(settings.c.key == key)).first()
         return row.value if row else default
+
+    def get_settings(self, keys: Sequence[str]) -> dict[str, Any]:
+        """Those of the study settings ``keys`` that are set, in one query."""
+        with self.engine.connect() as conn:
+            return {r.key: r.value for r in conn.execute(select(settings.c.key, settings.c.value)
+                                                         .where(settings.c.key.in_(list(keys))))}
 
     def set_setting(self, key: str, value: Any) -> None:
         """Set a study setting (JSON value)."""

@@ -132,7 +132,8 @@ def create_app(store_url: str, login_attempts: int = 5, login_window: float = 60
 
     store = ReviewStore(store_url)
     # autoescape for every template, whatever its file name (Jinja's default only covers .html).
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                             auto_reload=False)  # templates ship with the code: no stat() per page
     templates = Jinja2Templates(env=env)
     app = FastAPI(title="Kwali review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = ReviewState(store, Sessions(_secret(store)), LoginLimiter(login_attempts, login_window),

@@ -38,8 +38,12 @@ def _codebook(request: Request) -> tuple[str | None, Codebook | None]:
 
 
 def _seen(request: Request) -> rv.Visibility:
-    user = request.state.user
-    return rv.visibility(_state(request).store, user["name"], user["role"])
+    # Read once per request: a save and the panel after it see the same rules.
+    seen = getattr(request.state, "seen", None)
+    if seen is None:
+        user = request.state.user
+        seen = request.state.seen = rv.visibility(_state(request).store, user["name"], user["role"])
+    return seen
 
 
 def _lead(request: Request) -> None:
@@ -60,7 +64,8 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     state = _state(request)
     user = request.state.user
     base = {"user": user, "csrf": state.sessions.csrf_token(request.state.session) if request.state.session else "",
-            "mode": state.store.get_setting("mode", "open")}
+            "mode": seen.mode if (seen := getattr(request.state, "seen", None))
+            else state.store.get_setting("mode", "open")}
     return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
@@ -73,11 +78,12 @@ def _panel(request: Request, segment_id: str, filters: rv.Filters, message: str 
         view = rv.segment_view(store, seen, segment_id, sha)
     except InvalidInput:
         raise HTTPException(status_code=404) from None
-    previous, following = rv.neighbours(store, seen, sha, filters, segment_id)
+    reviewed = store.reviewed(seen.user)
+    previous, following = rv.neighbours(store, seen, sha, filters, segment_id, reviewed)
     codes = book.codes if book else []
     labels = {c.id: c.label for c in codes}
     evidence = [e for p in view.proposals for e in (p["evidence"] or [])]
-    done, total = rv.progress(store, seen)
+    done, total = rv.progress(store, seen, sha, reviewed)
     rows: list[dict[str, Any]] = []
     proposed: set[str] = set()
     for p in view.proposals:  # best score first: one row per code
@@ -153,9 +159,10 @@ def queue_page(request: Request, filters: Annotated[rv.Filters, Depends(_filters
     seen = _seen(request)
     sha, book = _codebook(request)
     ids = rv.queue(store, seen, sha, filters)
-    done_ids = rv.reviewed_segments(store, seen.user, ids)
+    reviewed = store.reviewed(seen.user)
+    done_ids = reviewed & set(ids)
     first_open = next((i for i in ids if i not in done_ids), ids[0] if ids else None)
-    done, total = rv.progress(store, seen)
+    done, total = rv.progress(store, seen, sha, reviewed)
     with store.engine.connect() as conn:
         from sqlalchemy import select  # noqa: PLC0415
 
