@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from pipeline.errors import InvalidInput
 from pipeline.models import Decision, Polarity, Verdict
@@ -55,7 +55,7 @@ def visibility(store: ReviewStore, user: str, role: str) -> Visibility:
     found = store.get_settings(("mode", "blind_hide_machine"))
     mode = found.get("mode", "open")
     if role == "lead":
-        with store.engine.connect() as conn:
+        with store.reader.connect() as conn:
             docs = tuple(sorted(conn.execute(select(documents.c.id)).scalars().all()))
         return Visibility(user, role, docs, others=True, machine=True, mode=mode)
     blind = mode == "blind"
@@ -149,22 +149,25 @@ def segment_view(store: ReviewStore, seen: Visibility, segment_id: str, codebook
     Raises:
         InvalidInput: Unknown segment, or one in a document the user may not open.
     """
-    with store.engine.connect() as conn:
-        row = conn.execute(select(segments).where(segments.c.id == segment_id)).first()
-        if row is None or row.document_id not in set(seen.document_ids):
+    center = select(segments.c.document_id, segments.c.idx).where(segments.c.id == segment_id).subquery()
+    window = (select(segments)
+              .join(center, and_(segments.c.document_id == center.c.document_id,
+                                 segments.c.idx.between(center.c.idx - context, center.c.idx + context)))
+              .order_by(segments.c.idx))
+    with store.reader.connect() as conn:  # one connection, three queries: this runs on every click
+        rows = [dict(r._mapping) for r in conn.execute(window)]
+        seg = next((r for r in rows if r["id"] == segment_id), None)
+        if seg is None or seg["document_id"] not in set(seen.document_ids):
             raise InvalidInput(f"segment {segment_id!r} does not exist or is not assigned to you")
-        seg = dict(row._mapping)
-        near = [dict(r._mapping) for r in conn.execute(
-            select(segments.c.id, segments.c.idx, segments.c.speaker, segments.c.text)
-            .where(segments.c.document_id == seg["document_id"],
-                   segments.c.idx.between(seg["idx"] - context, seg["idx"] + context))
-            .order_by(segments.c.idx))]
+        near = [{k: r[k] for k in ("id", "idx", "speaker", "text")} for r in rows]
         proposals = []
         if seen.machine and codebook_sha256:
             proposals = [dict(r._mapping) for r in conn.execute(
                 select(tags).where(tags.c.segment_id == segment_id, tags.c.codebook_sha256 == codebook_sha256)
                 .order_by(tags.c.score.desc(), tags.c.code_id))]
-    current = store.current_decisions([segment_id])
+        current = [dict(r._mapping) for r in conn.execute(
+            select(decisions).where(decisions.c.segment_id == segment_id, decisions.c.superseded_by.is_(None))
+            .order_by(decisions.c.id))]
     mine = {d["code_id"]: d for d in current if d["coder"] == seen.user}
     others = [d for d in current if d["coder"] != seen.user] if seen.others else []
     return SegmentView(seg, [n for n in near if n["idx"] < seg["idx"]], [n for n in near if n["idx"] > seg["idx"]],
@@ -194,7 +197,7 @@ def decide(store: ReviewStore, seen: Visibility, segment_id: str, code_id: str, 
         polarity_value = Polarity(polarity) if polarity else None
     except ValueError:
         raise InvalidInput(f"unknown verdict {verdict!r} or polarity {polarity!r}") from None
-    with store.engine.connect() as conn:
+    with store.reader.connect() as conn:
         doc = conn.execute(select(segments.c.document_id).where(segments.c.id == segment_id)).scalar()
     if doc is None or doc not in set(seen.document_ids):
         raise InvalidInput(f"segment {segment_id!r} does not exist or is not assigned to you")
@@ -212,7 +215,7 @@ def undo_last(store: ReviewStore, seen: Visibility) -> dict[str, Any] | None:
     undo again walks further back through earlier actions. Undos are decisions too (source
     "undo"): the audit trail keeps everything. Returns the undone decision, or None.
     """
-    with store.engine.connect() as conn:
+    with store.reader.connect() as conn:
         history = [dict(r._mapping) for r in conn.execute(
             select(decisions).where(decisions.c.coder == seen.user).order_by(decisions.c.id))]
     stack: list[dict[str, Any]] = []

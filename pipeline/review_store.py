@@ -47,10 +47,11 @@ def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
 class ReviewStore(Store):
     """A study store with the review app's queries.
 
-    On SQLite, writes go through one writer connection whose transactions start with ``BEGIN
-    IMMEDIATE``: concurrent saves queue in the pool (woken at once) instead of polling SQLite's
-    busy handler, and no transaction has to upgrade a read lock half-way. Readers use WAL and
-    never wait for the writer. PostgreSQL uses one pooled engine for both.
+    Review pages read through ``reader`` and write through ``writer``. On SQLite the writer is
+    one connection whose transactions start with ``BEGIN IMMEDIATE``: concurrent saves queue in
+    the pool (woken at once) instead of polling SQLite's busy handler, and no transaction has to
+    upgrade a read lock half-way. Readers use WAL and never wait for the writer. On PostgreSQL
+    both share one pool; reads run without a transaction.
 
     Args:
         url: SQLAlchemy URL of the study store.
@@ -61,9 +62,13 @@ class ReviewStore(Store):
     def __init__(self, url: str, queue_ttl: float = 30.0):
         sqlite = url.startswith("sqlite")
         memory = sqlite and (url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url)
-        super().__init__(url, **({} if memory else {**POOL, "pool_pre_ping": not sqlite}))
+        super().__init__(url, **({} if memory else POOL))
         for index in REVIEW_INDEXES:
             index.create(self.engine, checkfirst=True)
+        # Reads outside a transaction: on PostgreSQL a pooled read otherwise costs BEGIN and a
+        # ROLLBACK on return, two extra round trips for every query of every page. (pysqlite
+        # never opens a transaction for a SELECT anyway.) Writes keep their transactions.
+        self.reader: Engine = self.engine if sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.writer: Engine = self.engine
         if sqlite and not memory:
             self.writer = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
@@ -86,18 +91,18 @@ class ReviewStore(Store):
         key = ("order", tuple(document_ids), codebook_sha256, case_id, code_id)
 
         def build() -> list[str]:
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 return conn.execute(order_query(document_ids, codebook_sha256, case_id, code_id)).scalars().all()
         return self.queues.get(key, build)
 
     def reviewed(self, coder: str) -> set[str]:
         """Segments on which the coder has a current, not undone decision (always read fresh)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return set(conn.execute(reviewed_query(coder)).scalars().all())
 
     def latest_codebook(self) -> tuple[str, Codebook] | None:
         """As ``Store.latest_codebook``, but each codebook version is parsed once per process."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             sha = conn.execute(select(runs.c.codebook_sha256).where(runs.c.codebook_sha256.is_not(None))
                                .order_by(runs.c.started_at.desc()).limit(1)).scalar()
             if sha is None:
@@ -170,7 +175,7 @@ class ReviewStore(Store):
                                         decisions.c.superseded_by.is_(None))
         if coders is not None:
             query = query.where(decisions.c.coder.in_(list(coders)))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query.order_by(decisions.c.id))]
 
     def set_user(self, name: str, role: str, password_hash: str | None) -> None:
@@ -184,13 +189,13 @@ class ReviewStore(Store):
 
     def user(self, name: str) -> dict[str, Any] | None:
         """A user's row (name, role, password_hash, created_at), or None."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).first()
         return dict(row._mapping) if row else None
 
     def users_list(self) -> list[dict[str, Any]]:
         """All users with a login (leads and coders), by name."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(users.c.name, users.c.role).where(users.c.role.in_(["lead", "coder"]))
                                 .order_by(users.c.name))
             return [dict(r._mapping) for r in rows]
@@ -217,25 +222,25 @@ class ReviewStore(Store):
 
     def assignments_frame(self) -> pd.DataFrame:
         """All assignments: document_id, coder, assigned_by, created_at."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(assignments).order_by(assignments.c.coder, assignments.c.document_id)).all()
         return pd.DataFrame([dict(r._mapping) for r in rows],
                             columns=["document_id", "coder", "assigned_by", "created_at"])
 
     def assigned_documents(self, coder: str) -> list[str]:
         """Ids of the documents assigned to a coder, sorted."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return sorted(conn.execute(select(assignments.c.document_id).where(assignments.c.coder == coder)).scalars())
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         """A study setting (JSON value), or ``default``."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(settings.c.value).where(settings.c.key == key)).first()
         return row.value if row else default
 
     def get_settings(self, keys: Sequence[str]) -> dict[str, Any]:
         """Those of the study settings ``keys`` that are set, in one query."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {r.key: r.value for r in conn.execute(select(settings.c.key, settings.c.value)
                                                          .where(settings.c.key.in_(list(keys))))}
 

@@ -163,7 +163,7 @@ def queue_page(request: Request, filters: Annotated[rv.Filters, Depends(_filters
     done_ids = reviewed & set(ids)
     first_open = next((i for i in ids if i not in done_ids), ids[0] if ids else None)
     done, total = rv.progress(store, seen, sha, reviewed)
-    with store.engine.connect() as conn:
+    with store.reader.connect() as conn:
         from sqlalchemy import select  # noqa: PLC0415
 
         from pipeline.store import segments  # noqa: PLC0415
