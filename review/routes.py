@@ -192,9 +192,10 @@ def decide(request: Request, segment_id: Annotated[str, Form()], code_id: Annota
     visible = _seen(request)
     versions = _versions(seen)
     try:
-        if new_code:
+        if new_code:  # the row's memo explains the change: it goes with the code that replaces the old one
             rv.decide(store, visible, segment_id, code_id, "reject", versions.get(code_id, 0))
-            rv.decide(store, visible, segment_id, new_code, "accept", versions.get(new_code, 0), polarity or None)
+            rv.decide(store, visible, segment_id, new_code, "accept", versions.get(new_code, 0), polarity or None,
+                      memo or None)
         else:
             rv.decide(store, visible, segment_id, code_id, verdict, versions.get(code_id, 0), polarity or None,
                       memo or None)

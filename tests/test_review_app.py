@@ -158,8 +158,9 @@ def test_payloads_in_transcript_and_memo_are_escaped_on_every_page(app, url):
         token = login(c, coder)
         response = decide(c, token, seg, "*", memo=f"{SCRIPT} {IMG}")
         assert response.status_code == 200
-        decide(c, token, seg, "trust.distrust", verdict)
-        pages += [c.get(f"/segment/{seg}").text, c.get("/queue").text, response.text]
+        coded = decide(c, token, seg, "trust.distrust", verdict, memo=f"{coder}: {SCRIPT} {IMG}")  # memo on a code
+        assert coded.status_code == 200
+        pages += [c.get(f"/segment/{seg}").text, c.get("/queue").text, response.text, coded.text]
     lead = client(app)
     login(lead, "lea")
     pages += [lead.get(f"/segment/{seg}").text, lead.get("/lead").text, lead.get("/lead/disagreements").text,
@@ -168,6 +169,8 @@ def test_payloads_in_transcript_and_memo_are_escaped_on_every_page(app, url):
         assert_escaped(page)
     joined = "\n".join(pages)
     assert "&lt;script&gt;alert(" in joined and "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in joined
+    assert 'class="code-memo" aria-label="memo on Wantrouwen" value="anna: &lt;script&gt;' in joined  # own row
+    assert "bram: &lt;script&gt;alert(" in pages[-4]  # the lead sees bram's code memo among the others
     assert "wethouder" in lead.get("/lead/disagreements").text  # the payload segment is there, escaped
     csv = lead.get("/export/decisions.csv").text
     assert SCRIPT in csv  # exports keep the text as it is (CSV is data, not a page)
@@ -348,3 +351,32 @@ def test_csrf_token_is_on_every_form(app):
     c = client(app)
     token = login(c, "lea")
     assert csrf_of(c.get("/lead").text) == token
+
+
+def test_memos_belong_to_a_segment_and_code_and_survive_verdict_changes(app, url):
+    store = ReviewStore(url)
+    seg = segment_ids(store, "interview_00.txt")[1]
+    store.close()
+    c = client(app)
+    token = login(c, "anna")
+    page = decide(c, token, seg, "trust.building", "accept", memo="duidelijk vertrouwen").text
+    assert 'aria-label="memo on Vertrouwen opbouwen" value="duidelijk vertrouwen"' in page
+    seen = json.loads(re.search(r'id="seen" name="seen" value="([^"]*)"', page).group(1).replace("&#34;", '"'))
+    decide(c, token, seg, "*", seen=seen, memo="hele fragment")  # the segment's memo stays separate
+    # Rejecting from the row sends the row's memo again: the note stays with the code's new version.
+    decide(c, token, seg, "trust.building", "reject", seen=seen, memo="duidelijk vertrouwen")
+    changed = decide(c, token, seg, "trust.building", "reject", seen={**seen, "trust.building": 2},
+                     new_code="trust.distrust", memo="eerder wantrouwen")
+    assert changed.status_code == 200
+    store = ReviewStore(url)
+    current = {d["code_id"]: d for d in store.current_decisions([seg], ["anna"])}
+    store.close()
+    assert current["*"]["memo"] == "hele fragment"
+    assert (current["trust.building"]["verdict"], current["trust.building"]["memo"]) == ("reject", None)
+    assert (current["trust.distrust"]["verdict"], current["trust.distrust"]["memo"]) == ("accept", "eerder wantrouwen")
+    store = ReviewStore(url)
+    history = store.decisions_frame(current_only=False)
+    store.close()
+    history = history[history["code_id"] == "trust.building"]
+    assert [(d.verdict, None if pd.isna(d.memo) else d.memo) for d in history.itertuples()] == [
+        ("accept", "duidelijk vertrouwen"), ("reject", "duidelijk vertrouwen"), ("reject", None)]
