@@ -80,7 +80,8 @@ def _order(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, fi
         docs = tuple(d for d in docs if d == filters.document)
     if not docs:
         return None
-    return store.queue_order(docs, codebook_sha256, filters.case, filters.code)
+    return store.queue_order(docs, codebook_sha256, filters.case, filters.code,
+                             decided_by=None if seen.others else seen.user)
 
 
 def _keep(store: ReviewStore, seen: Visibility, filters: Filters,

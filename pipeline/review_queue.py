@@ -91,12 +91,14 @@ class QueueCache:
 
 
 def order_query(document_ids: Sequence[str], codebook_sha256: str | None, case_id: str = "",
-                code_id: str = "") -> Select:
+                code_id: str = "", decided_by: str | None = None) -> Select:
     """Segment ids of the documents, least certain machine proposal first.
 
     Uncertainty is the distance of the segment's closest-to-0.5 tag score from 0.5 (smaller is
     less certain); segments without proposals come last, then document order. ``code_id`` keeps
-    segments the machine tagged with that code or anyone accepted it for; ``case_id`` one case.
+    segments the machine tagged with that code or a coder accepted it for (only ``decided_by``
+    when given: in blind mode a filter must not reveal other coders' decisions); ``case_id``
+    keeps one case.
     """
     distance = func.min(func.abs(tags.c.score - 0.5))
     query = (select(segments.c.id)
@@ -110,6 +112,8 @@ def order_query(document_ids: Sequence[str], codebook_sha256: str | None, case_i
         decided = select(decisions.c.segment_id).where(decisions.c.code_id == code_id,
                                                        decisions.c.superseded_by.is_(None),
                                                        decisions.c.verdict == Verdict.ACCEPT.value)
+        if decided_by is not None:
+            decided = decided.where(decisions.c.coder == decided_by)
         query = query.where(segments.c.id.in_(coded.union(decided)))
     return (query.group_by(segments.c.id, segments.c.document_id, segments.c.idx)
             .order_by(case((distance.is_(None), 1.0), else_=distance), segments.c.document_id, segments.c.idx))

@@ -86,13 +86,14 @@ class ReviewStore(Store):
     # --- the queue ---------------------------------------------------------------------------
 
     def queue_order(self, document_ids: Sequence[str], codebook_sha256: str | None, case_id: str = "",
-                    code_id: str = "") -> Order:
-        """The uncertainty order of the documents' segments (cached, see ``pipeline.review_queue``)."""
-        key = ("order", tuple(document_ids), codebook_sha256, case_id, code_id)
+                    code_id: str = "", decided_by: str | None = None) -> Order:
+        """The uncertainty order of the documents' segments (cached; see ``review_queue.order_query``)."""
+        key = ("order", tuple(document_ids), codebook_sha256, case_id, code_id, decided_by)
 
         def build() -> list[str]:
             with self.reader.connect() as conn:
-                return conn.execute(order_query(document_ids, codebook_sha256, case_id, code_id)).scalars().all()
+                return conn.execute(order_query(document_ids, codebook_sha256, case_id, code_id,
+                                                decided_by)).scalars().all()
         return self.queues.get(key, build)
 
     def reviewed(self, coder: str) -> set[str]:

@@ -205,3 +205,20 @@ def test_twenty_threads_saving_version_chains_lose_nothing(store):
     assert len(history) == 3 * chains
     versions = history.groupby(["segment_id", "code_id", "coder"])["version"].apply(lambda v: tuple(sorted(v)))
     assert set(versions) == {(1, 2, 3)}
+
+
+def test_code_filter_in_blind_mode_shows_only_the_coders_own_decisions(store):
+    sha = codebook_sha(store)
+    a = seg_ids(store)
+    for coder in ("anna", "bram"):
+        store.assign(["a.txt"], coder, "lea")
+    rv.decide(store, rv.visibility(store, "bram", "coder"), a[3], "role", "accept", 0)
+    role = rv.Filters(code="role")
+    assert rv.queue(store, rv.visibility(store, "anna", "coder"), sha, role) == [a[3]]  # open coding
+    rv.set_mode(store, "blind", hide_machine=False)
+    anna = rv.visibility(store, "anna", "coder")
+    assert rv.queue(store, anna, sha, role) == []  # bram's accept stays hidden
+    rv.decide(store, anna, a[1], "role", "accept", 0)
+    assert rv.queue(store, anna, sha, role) == [a[1]]
+    assert rv.queue(store, rv.visibility(store, "bram", "coder"), sha, role) == [a[3]]
+    assert rv.queue(store, rv.visibility(store, "lea", "lead"), sha, role) == [a[1], a[3]]
