@@ -8,7 +8,9 @@ so ``pipeline/store.py`` stays the pipeline's store. Everything here works on th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -34,6 +36,36 @@ REVIEW_INDEXES = (
 # Connections for a server with ~20 coders: FastAPI runs each request in a worker thread (40 at
 # most) and a request holds one connection at a time, so 20 + 20 never makes a request wait long.
 POOL = {"pool_size": 20, "max_overflow": 20, "pool_timeout": 30}
+
+
+# Rows every page reads that almost never change (the session's user, the coding mode, the latest
+# codebook) are kept this many seconds. Changes made through this store show at once; changes from
+# another process (``kwali users add``, a new run) within this time.
+SHORT_TTL = 2.0
+
+
+class _Memo:
+    """A small thread-safe cache of values with a time to live."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._values: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, load: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            found = self._values.get(key)
+        if found is not None and now - found[0] < self.ttl:
+            return found[1]
+        value = load()
+        with self._lock:
+            self._values[key] = (now, value)
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._values.clear()
 
 
 def _begin_immediate(conn: Any) -> None:
@@ -77,6 +109,7 @@ class ReviewStore(Store):
             event.listen(self.writer, "begin", _begin_immediate)
         self.queues = QueueCache(ttl=queue_ttl)
         self._codebooks: dict[str, Codebook] = {}
+        self._memo = _Memo(SHORT_TTL)
 
     def close(self) -> None:
         """Release connections (both engines)."""
@@ -102,7 +135,10 @@ class ReviewStore(Store):
             return set(conn.execute(reviewed_query(coder)).scalars().all())
 
     def latest_codebook(self) -> tuple[str, Codebook] | None:
-        """As ``Store.latest_codebook``, but each codebook version is parsed once per process."""
+        """As ``Store.latest_codebook``; each version is parsed once, the answer kept ``SHORT_TTL``."""
+        return self._memo.get("codebook", self._latest_codebook)
+
+    def _latest_codebook(self) -> tuple[str, Codebook] | None:
         with self.reader.connect() as conn:
             sha = conn.execute(select(runs.c.codebook_sha256).where(runs.c.codebook_sha256.is_not(None))
                                .order_by(runs.c.started_at.desc()).limit(1)).scalar()
@@ -125,6 +161,16 @@ class ReviewStore(Store):
     def save_tags(self, document_id: str, tag_list: Sequence[Tag], codebook_sha256: str, fingerprint: str) -> None:
         super().save_tags(document_id, tag_list, codebook_sha256, fingerprint)
         self.queues.forget()
+
+    def save_codebook(self, codebook: Codebook) -> str:
+        sha = super().save_codebook(codebook)
+        self._memo.forget()
+        return sha
+
+    def start_run(self, run_id: str, config: dict[str, Any], codebook_sha256: str, fingerprint: str,
+                  version: str) -> None:
+        super().start_run(run_id, config, codebook_sha256, fingerprint, version)
+        self._memo.forget()
 
     def add_decisions(self, decision_list: Sequence[Decision]) -> int:
         stored = super().add_decisions(decision_list)
@@ -187,6 +233,11 @@ class ReviewStore(Store):
             else:
                 conn.execute(insert(users).values(name=name, role=role, password_hash=password_hash,
                                                   created_at=_now()))
+        self._memo.forget()
+
+    def session_user(self, name: str) -> dict[str, Any] | None:
+        """``user(name)`` kept ``SHORT_TTL`` seconds: the check every request of a session makes."""
+        return self._memo.get(("user", name), lambda: self.user(name))
 
     def user(self, name: str) -> dict[str, Any] | None:
         """A user's row (name, role, password_hash, created_at), or None."""
@@ -240,10 +291,12 @@ class ReviewStore(Store):
         return row.value if row else default
 
     def get_settings(self, keys: Sequence[str]) -> dict[str, Any]:
-        """Those of the study settings ``keys`` that are set, in one query."""
-        with self.reader.connect() as conn:
-            return {r.key: r.value for r in conn.execute(select(settings.c.key, settings.c.value)
-                                                         .where(settings.c.key.in_(list(keys))))}
+        """Those of the study settings ``keys`` that are set (one query, kept ``SHORT_TTL``)."""
+        def load() -> dict[str, Any]:
+            with self.reader.connect() as conn:
+                return {r.key: r.value for r in conn.execute(select(settings.c.key, settings.c.value)
+                                                             .where(settings.c.key.in_(list(keys))))}
+        return dict(self._memo.get(("settings", tuple(keys)), load))
 
     def set_setting(self, key: str, value: Any) -> None:
         """Set a study setting (JSON value)."""
@@ -252,6 +305,7 @@ class ReviewStore(Store):
                 conn.execute(update(settings).where(settings.c.key == key).values(value=value))
             else:
                 conn.execute(insert(settings).values(key=key, value=value))
+        self._memo.forget()
 
 
 def _code_filtered(key: Any) -> bool:

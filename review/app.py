@@ -68,7 +68,7 @@ class Guard:
         request = Request(scope)
         state: ReviewState = request.app.state.review
         session = state.sessions.read(request.cookies.get(SESSION_COOKIE))
-        user = await run_in_threadpool(state.store.user, session.user) if session else None
+        user = await run_in_threadpool(state.store.session_user, session.user) if session else None
         if user is None or user["role"] not in ("lead", "coder"):
             session = None
         request.state.session = session

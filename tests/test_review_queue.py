@@ -222,3 +222,23 @@ def test_code_filter_in_blind_mode_shows_only_the_coders_own_decisions(store):
     assert rv.queue(store, anna, sha, role) == [a[1]]
     assert rv.queue(store, rv.visibility(store, "bram", "coder"), sha, role) == [a[3]]
     assert rv.queue(store, rv.visibility(store, "lea", "lead"), sha, role) == [a[1], a[3]]
+
+
+def test_mode_and_users_are_kept_briefly_but_own_changes_show_at_once(store):
+    store.assign(["a.txt"], "anna", "lea")
+    assert rv.visibility(store, "anna", "coder").others
+    rv.set_mode(store, "blind", hide_machine=False)  # through this store: at once
+    assert not rv.visibility(store, "anna", "coder").others
+    store.set_user("anna", "lead", None)
+    assert store.session_user("anna")["role"] == "lead"
+    assert not rv.visibility(store, "anna", "coder").others  # read again after the user change
+    other = ReviewStore(store.url)
+    try:
+        rv.set_mode(other, "open", hide_machine=False)  # another process: after the short time to live
+        other.set_user("anna", "coder", None)
+    finally:
+        other.close()
+    assert not rv.visibility(store, "anna", "coder").others
+    store._memo.ttl = 0.05
+    time.sleep(0.06)
+    assert rv.visibility(store, "anna", "coder").others and store.session_user("anna")["role"] == "coder"
