@@ -4,7 +4,8 @@
    with a machine tag) straight into the tables, with ``--coders`` coders in pairs that share
    their documents (double coding) and a lead.
 2. Starts ``kwali review``'s app in a separate process (uvicorn, 127.0.0.1, free port).
-3. Each coder logs in and makes ``--actions`` review steps: open the next open segment (GET, the
+3. Each coder logs in and opens the queue; once all have (so the figures are not twenty argon2
+   logins at once), each makes ``--actions`` review steps: open the next open segment (GET, the
    "next segment" figure), accept its first code or mark it reviewed (POST, the "save decision"
    figure), with a short think time between steps. Every fifth step the coder also replays the
    same save from a stale "second tab", which must be refused (409), never stored.
@@ -115,13 +116,15 @@ def unescape(value: str) -> str:
     return value.replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
 
 
-def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock: threading.Lock, seed: int) -> None:
+def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock: threading.Lock, seed: int,
+              ready: threading.Barrier) -> None:
     rng = random.Random(seed)
-    nexts, saves, saved, refused, errors = [], [], [], 0, []
+    nexts, saves, saved, errors = [], [], [], []
     try:
-        _coder_steps(base, coder, actions, think, rng, nexts, saves, saved, errors)
+        _coder_steps(base, coder, actions, think, rng, nexts, saves, saved, errors, ready)
     except httpx.HTTPError as exc:  # a timed-out request ends this coder's run, visibly
         errors.append(f"{type(exc).__name__}")
+        ready.abort()
     refused = sum(1 for e in errors if e == "refused")
     errors = [e for e in errors if e != "refused"]
     with lock:
@@ -129,12 +132,18 @@ def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock
 
 
 def _coder_steps(base: str, coder: str, actions: int, think: float, rng: random.Random, nexts: list, saves: list,
-                 saved: list, errors: list) -> None:
+                 saved: list, errors: list, ready: threading.Barrier) -> None:
     with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
         client.post("/login", data={"username": coder, "password": PASSWORD})
         queue = client.get("/queue?status=open").text
         token = CSRF.search(queue).group(1)
         segment = START.search(queue).group(1)
+        try:
+            # Everyone logged in (argon2) and opened the queue before anyone's steps are timed:
+            # the figures are the steady state of reviewing, not twenty simultaneous logins.
+            ready.wait(timeout=120)
+        except threading.BrokenBarrierError:
+            pass
         for step in range(actions):
             time.sleep(rng.uniform(0, 2 * think))
             t0 = time.perf_counter()
@@ -224,8 +233,9 @@ def _run(args: argparse.Namespace, folder: Path) -> dict:
                 time.sleep(0.1)
             results: dict = {}
             lock = threading.Lock()
+            ready = threading.Barrier(len(coders))
             threads = [threading.Thread(target=coder_run, args=(f"http://127.0.0.1:{port}", c, args.actions, args.think,
-                                                                results, lock, i)) for i, c in enumerate(coders)]
+                                                                results, lock, i, ready)) for i, c in enumerate(coders)]
             load_before = os.getloadavg()[0]
             t1 = time.perf_counter()
             for t in threads:
