@@ -201,8 +201,8 @@ class ReviewStore(Store):
                     ).values(superseded_by=-1)).rowcount
                     if claimed != 1:
                         raise StaleDecision(decision.segment_id, decision.code_id, decision.coder)
-                elif conn.execute(select(decisions.c.id).where(*chain, decisions.c.superseded_by.is_(None))).first():
-                    raise StaleDecision(decision.segment_id, decision.code_id, decision.coder)
+                # expected_version 0 needs no read: any existing chain holds a version 1, so the
+                # unique (segment, code, coder, version) index refuses this insert (IntegrityError).
                 new_id = conn.execute(insert(decisions).values(
                     segment_id=decision.segment_id, code_id=decision.code_id, coder=decision.coder,
                     verdict=decision.verdict.value, polarity=decision.polarity.value if decision.polarity else None,
