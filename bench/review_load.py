@@ -4,7 +4,8 @@
    with a machine tag) straight into the tables, with ``--coders`` coders in pairs that share
    their documents (double coding) and a lead.
 2. Starts ``kwali review``'s app in a separate process (uvicorn, 127.0.0.1, free port).
-3. Each coder logs in and makes ``--actions`` review steps: open the next open segment (GET, the
+3. Each coder logs in and opens the queue; once all have (so the figures are not twenty argon2
+   logins at once), each makes ``--actions`` review steps: open the next open segment (GET, the
    "next segment" figure), accept its first code or mark it reviewed (POST, the "save decision"
    figure), with a short think time between steps. Every fifth step the coder also replays the
    same save from a stale "second tab", which must be refused (409), never stored.
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -40,6 +43,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from pipeline import store as st  # noqa: E402
+from pipeline.review_store import ReviewStore  # noqa: E402
 from pipeline.codebook import Code, Codebook, Theme  # noqa: E402
 from review.auth import hash_password  # noqa: E402
 
@@ -52,7 +56,7 @@ WORDS = ("we hadden veel vertrouwen in de gemeente en de buurt maar later werd h
 def build_store(url: str, n_segments: int, n_coders: int, seed: int = 7) -> list[str]:
     """Fill an empty store; return the coder names."""
     rng = random.Random(seed)
-    store = st.Store(url)
+    store = ReviewStore(url)
     book = Codebook(id="bench", label="Bench", version="1", themes=[Theme(id="t", label="T", definition="d", codes=[
         Code(id=f"code{i}", label=f"Code {i}", definition="d") for i in range(8)])])
     sha = store.save_codebook(book)
@@ -112,14 +116,34 @@ def unescape(value: str) -> str:
     return value.replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
 
 
-def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock: threading.Lock, seed: int) -> None:
+def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock: threading.Lock, seed: int,
+              ready: threading.Barrier) -> None:
     rng = random.Random(seed)
-    nexts, saves, saved, refused, errors = [], [], [], 0, []
+    nexts, saves, saved, errors = [], [], [], []
+    try:
+        _coder_steps(base, coder, actions, think, rng, nexts, saves, saved, errors, ready)
+    except httpx.HTTPError as exc:  # a timed-out request ends this coder's run, visibly
+        errors.append(f"{type(exc).__name__}")
+        ready.abort()
+    refused = sum(1 for e in errors if e == "refused")
+    errors = [e for e in errors if e != "refused"]
+    with lock:
+        out[coder] = {"next": nexts, "save": saves, "saved": saved, "refused": refused, "errors": errors}
+
+
+def _coder_steps(base: str, coder: str, actions: int, think: float, rng: random.Random, nexts: list, saves: list,
+                 saved: list, errors: list, ready: threading.Barrier) -> None:
     with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
         client.post("/login", data={"username": coder, "password": PASSWORD})
         queue = client.get("/queue?status=open").text
         token = CSRF.search(queue).group(1)
         segment = START.search(queue).group(1)
+        try:
+            # Everyone logged in (argon2) and opened the queue before anyone's steps are timed:
+            # the figures are the steady state of reviewing, not twenty simultaneous logins.
+            ready.wait(timeout=120)
+        except threading.BrokenBarrierError:
+            pass
         for step in range(actions):
             time.sleep(rng.uniform(0, 2 * think))
             t0 = time.perf_counter()
@@ -142,15 +166,11 @@ def coder_run(base: str, coder: str, actions: int, think: float, out: dict, lock
                 errors.append(f"POST {answer.status_code}")
             if step % 5 == 4:  # a stale second tab replays the same save
                 stale = client.post("/decide?status=open", data=data, headers=headers)
-                refused += stale.status_code == 409
-                if stale.status_code != 409:
-                    errors.append(f"stale POST {stale.status_code}")
+                errors.append("refused" if stale.status_code == 409 else f"stale POST {stale.status_code}")
             following = NEXT.search(answer.text)
             if not following:
                 break
             segment = following.group(1)
-    with lock:
-        out[coder] = {"next": nexts, "save": saves, "saved": saved, "refused": refused, "errors": errors}
 
 
 def p95(values: list[float]) -> float:
@@ -164,9 +184,29 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=25, help="review steps per coder (bounded)")
     parser.add_argument("--think", type=float, default=0.25, help="mean seconds between a coder's steps")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    args = parser.parse_args()
+    report = run(parser.parse_args())
+    print(json.dumps(report, indent=2))
+    ok = passed(report)
+    print("PASS" if ok else "FAIL")
+    sys.exit(0 if ok else 1)
 
+
+def passed(report: dict) -> bool:
+    """Both p95 figures under 150 ms, nothing lost, duplicated or unexpected, no errors."""
+    return (report["next_segment_ms"]["p95"] < 150 and report["save_decision_ms"]["p95"] < 150
+            and report["lost"] == report["duplicated"] == report["unexpected"] == 0 and not report["errors"])
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Build the store, serve it, let the coders work, count; return the report."""
     folder = Path(tempfile.mkdtemp(prefix="kwali-load-"))
+    try:
+        return _run(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, folder: Path) -> dict:
     if args.db == "postgresql":
         from tests.pg import postgres_server
         server_ctx = postgres_server()
@@ -193,8 +233,10 @@ def main() -> None:
                 time.sleep(0.1)
             results: dict = {}
             lock = threading.Lock()
+            ready = threading.Barrier(len(coders))
             threads = [threading.Thread(target=coder_run, args=(f"http://127.0.0.1:{port}", c, args.actions, args.think,
-                                                                results, lock, i)) for i, c in enumerate(coders)]
+                                                                results, lock, i, ready)) for i, c in enumerate(coders)]
+            load_before = os.getloadavg()[0]
             t1 = time.perf_counter()
             for t in threads:
                 t.start()
@@ -217,6 +259,8 @@ def main() -> None:
     saves = [v for r in results.values() for v in r["save"]]
     report = {
         "db": args.db, "segments": n_segments, "coders": len(coders), "store_build_s": round(built, 1),
+        # Other work on the machine shares its cores with the server and the simulated coders.
+        "load_average_1min_before": round(load_before, 2), "cpus": os.cpu_count(),
         "requests": len(nexts) + len(saves), "elapsed_s": round(elapsed, 1),
         "next_segment_ms": {"p50": round(1000 * statistics.median(nexts), 1), "p95": round(1000 * p95(nexts), 1)},
         "save_decision_ms": {"p50": round(1000 * statistics.median(saves), 1), "p95": round(1000 * p95(saves), 1)},
@@ -225,11 +269,7 @@ def main() -> None:
         "duplicated": len(stored) - len(set(stored)), "unexpected": len(set(stored) - set(expected)),
         "errors": [e for r in results.values() for e in r["errors"]][:10],
     }
-    print(json.dumps(report, indent=2))
-    ok = (report["next_segment_ms"]["p95"] < 150 and report["save_decision_ms"]["p95"] < 150
-          and report["lost"] == report["duplicated"] == report["unexpected"] == 0 and not report["errors"])
-    print("PASS" if ok else "FAIL")
-    sys.exit(0 if ok else 1)
+    return report
 
 
 if __name__ == "__main__":

@@ -11,15 +11,18 @@ segment without codes can be reviewed too; reliability ignores it except as proo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, select
 
 from pipeline.errors import InvalidInput
 from pipeline.models import Decision, Polarity, Verdict
-from pipeline.store import Store, decisions, documents, segments, tags
+from pipeline.review_queue import Order
+from pipeline.review_queue import neighbours as queue_neighbours
+from pipeline.review_store import ReviewStore
+from pipeline.schema import decisions, documents, segments, tags
 
 REVIEWED = "*"
 CONSENSUS = "consensus"
@@ -36,6 +39,7 @@ class Visibility:
         document_ids: Documents the user may open (a lead: all).
         others: Whether other coders' decisions are shown.
         machine: Whether the machine's proposals are shown.
+        mode: The study's coding mode when this was read ("open" or "blind").
     """
 
     user: str
@@ -43,18 +47,21 @@ class Visibility:
     document_ids: tuple[str, ...]
     others: bool
     machine: bool
+    mode: str = "open"
 
 
-def visibility(store: Store, user: str, role: str) -> Visibility:
+def visibility(store: ReviewStore, user: str, role: str) -> Visibility:
     """The rules for one user under the study's current mode."""
-    mode = store.get_setting("mode", "open")
+    found = store.get_settings(("mode", "blind_hide_machine"))
+    mode = found.get("mode", "open")
     if role == "lead":
-        with store.engine.connect() as conn:
-            docs = tuple(sorted(conn.execute(select(documents.c.id)).scalars()))
-        return Visibility(user, role, docs, others=True, machine=True)
+        with store.reader.connect() as conn:
+            docs = tuple(sorted(conn.execute(select(documents.c.id)).scalars().all()))
+        return Visibility(user, role, docs, others=True, machine=True, mode=mode)
     blind = mode == "blind"
-    hide_machine = blind and bool(store.get_setting("blind_hide_machine", False))
-    return Visibility(user, role, tuple(store.assigned_documents(user)), others=not blind, machine=not hide_machine)
+    hide_machine = blind and bool(found.get("blind_hide_machine", False))
+    return Visibility(user, role, tuple(store.assigned_documents(user)), others=not blind, machine=not hide_machine,
+                      mode=mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,47 +74,60 @@ class Filters:
     status: str = "all"
 
 
-def queue(store: Store, seen: Visibility, codebook_sha256: str | None, filters: Filters = Filters()) -> list[str]:
+def _order(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters) -> Order | None:
+    docs = seen.document_ids
+    if filters.document:
+        docs = tuple(d for d in docs if d == filters.document)
+    if not docs:
+        return None
+    return store.queue_order(docs, codebook_sha256, filters.case, filters.code,
+                             decided_by=None if seen.others else seen.user)
+
+
+def _keep(store: ReviewStore, seen: Visibility, filters: Filters,
+          reviewed: set[str] | None = None) -> Callable[[str], bool]:
+    """Whether a segment passes the status filter (the user's reviewed segments, read fresh)."""
+    if filters.status not in ("open", "done"):
+        return lambda _segment_id: True
+    done, want = (store.reviewed(seen.user) if reviewed is None else reviewed), filters.status == "done"
+    return lambda segment_id: (segment_id in done) == want
+
+
+def queue(store: ReviewStore, seen: Visibility, codebook_sha256: str | None,
+          filters: Filters = Filters()) -> list[str]:
     """Segment ids the user may review, most uncertain machine proposals first.
 
     Uncertainty is the distance of the segment's closest-to-0.5 tag score from 0.5 (smaller is
     less certain); segments without proposals come last, then document order.
     """
-    if not seen.document_ids:
+    order = _order(store, seen, codebook_sha256, filters)
+    if order is None:
         return []
-    docs = list(seen.document_ids)
-    if filters.document:
-        docs = [d for d in docs if d == filters.document]
-    distance = func.min(func.abs(tags.c.score - 0.5))
-    query = (select(segments.c.id)
-             .select_from(segments.outerjoin(tags, and_(tags.c.segment_id == segments.c.id,
-                                                        tags.c.codebook_sha256 == codebook_sha256)))
-             .where(segments.c.document_id.in_(docs)))
-    if filters.case:
-        query = query.where(segments.c.case_id == filters.case)
-    if filters.code:
-        coded = select(tags.c.segment_id).where(tags.c.code_id == filters.code,
-                                                tags.c.codebook_sha256 == codebook_sha256)
-        decided = select(decisions.c.segment_id).where(decisions.c.code_id == filters.code,
-                                                       decisions.c.superseded_by.is_(None),
-                                                       decisions.c.verdict == Verdict.ACCEPT.value)
-        query = query.where(segments.c.id.in_(coded.union(decided)))
-    query = (query.group_by(segments.c.id, segments.c.document_id, segments.c.idx)
-             .order_by(case((distance.is_(None), 1.0), else_=distance), segments.c.document_id, segments.c.idx))
-    with store.engine.connect() as conn:
-        ids = list(conn.execute(query).scalars())
-    if filters.status in ("open", "done"):
-        done = reviewed_segments(store, seen.user, ids)
-        ids = [i for i in ids if (i in done) == (filters.status == "done")]
-    return ids
+    keep = _keep(store, seen, filters)
+    return [i for i in order.ids if keep(i)] if filters.status in ("open", "done") else list(order.ids)
 
 
-def reviewed_segments(store: Store, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
+def neighbours(store: ReviewStore, seen: Visibility, codebook_sha256: str | None, filters: Filters,
+               segment_id: str, reviewed: set[str] | None = None) -> tuple[str | None, str | None]:
+    """The previous and next segment around ``segment_id`` in the user's filtered queue.
+
+    When the segment is not in the filtered queue (just reviewed while the queue shows open
+    ones), there is no previous one and the next is the first of the queue. Costs look-ups in the
+    cached order, not a query over the queue.
+
+    Args:
+        reviewed: The user's reviewed segments if the caller has just read them
+            (``ReviewStore.reviewed``); read here otherwise.
+    """
+    order = _order(store, seen, codebook_sha256, filters)
+    if order is None:
+        return None, None
+    return queue_neighbours(order, segment_id, _keep(store, seen, filters, reviewed))
+
+
+def reviewed_segments(store: ReviewStore, coder: str, segment_ids: Sequence[str] | None = None) -> set[str]:
     """Segments on which the coder has a current, not undone decision."""
-    query = select(decisions.c.segment_id).where(decisions.c.coder == coder, decisions.c.superseded_by.is_(None),
-                                                 decisions.c.verdict != Verdict.UNDONE.value).distinct()
-    with store.engine.connect() as conn:
-        done = set(conn.execute(query).scalars())
+    done = store.reviewed(coder)
     return done if segment_ids is None else done & set(segment_ids)
 
 
@@ -123,36 +143,39 @@ class SegmentView:
     others: list[dict[str, Any]] = field(default_factory=list)  # other coders' current decisions
 
 
-def segment_view(store: Store, seen: Visibility, segment_id: str, codebook_sha256: str | None,
+def segment_view(store: ReviewStore, seen: Visibility, segment_id: str, codebook_sha256: str | None,
                  context: int = 2) -> SegmentView:
     """The segment with ``context`` neighbouring segments on each side, proposals and decisions.
 
     Raises:
         InvalidInput: Unknown segment, or one in a document the user may not open.
     """
-    with store.engine.connect() as conn:
-        row = conn.execute(select(segments).where(segments.c.id == segment_id)).first()
-        if row is None or row.document_id not in set(seen.document_ids):
+    center = select(segments.c.document_id, segments.c.idx).where(segments.c.id == segment_id).subquery()
+    window = (select(segments)
+              .join(center, and_(segments.c.document_id == center.c.document_id,
+                                 segments.c.idx.between(center.c.idx - context, center.c.idx + context)))
+              .order_by(segments.c.idx))
+    with store.reader.connect() as conn:  # one connection, three queries: this runs on every click
+        rows = [dict(r._mapping) for r in conn.execute(window)]
+        seg = next((r for r in rows if r["id"] == segment_id), None)
+        if seg is None or seg["document_id"] not in set(seen.document_ids):
             raise InvalidInput(f"segment {segment_id!r} does not exist or is not assigned to you")
-        seg = dict(row._mapping)
-        near = [dict(r._mapping) for r in conn.execute(
-            select(segments.c.id, segments.c.idx, segments.c.speaker, segments.c.text)
-            .where(segments.c.document_id == seg["document_id"],
-                   segments.c.idx.between(seg["idx"] - context, seg["idx"] + context))
-            .order_by(segments.c.idx))]
+        near = [{k: r[k] for k in ("id", "idx", "speaker", "text")} for r in rows]
         proposals = []
         if seen.machine and codebook_sha256:
             proposals = [dict(r._mapping) for r in conn.execute(
                 select(tags).where(tags.c.segment_id == segment_id, tags.c.codebook_sha256 == codebook_sha256)
                 .order_by(tags.c.score.desc(), tags.c.code_id))]
-    current = store.current_decisions([segment_id])
+        current = [dict(r._mapping) for r in conn.execute(
+            select(decisions).where(decisions.c.segment_id == segment_id, decisions.c.superseded_by.is_(None))
+            .order_by(decisions.c.id))]
     mine = {d["code_id"]: d for d in current if d["coder"] == seen.user}
     others = [d for d in current if d["coder"] != seen.user] if seen.others else []
     return SegmentView(seg, [n for n in near if n["idx"] < seg["idx"]], [n for n in near if n["idx"] > seg["idx"]],
                        proposals, mine, others)
 
 
-def decide(store: Store, seen: Visibility, segment_id: str, code_id: str, verdict: str, expected_version: int,
+def decide(store: ReviewStore, seen: Visibility, segment_id: str, code_id: str, verdict: str, expected_version: int,
            polarity: str | None = None, memo: str | None = None, coder: str | None = None) -> int:
     """Save one decision with an optimistic version check.
 
@@ -175,7 +198,7 @@ def decide(store: Store, seen: Visibility, segment_id: str, code_id: str, verdic
         polarity_value = Polarity(polarity) if polarity else None
     except ValueError:
         raise InvalidInput(f"unknown verdict {verdict!r} or polarity {polarity!r}") from None
-    with store.engine.connect() as conn:
+    with store.reader.connect() as conn:
         doc = conn.execute(select(segments.c.document_id).where(segments.c.id == segment_id)).scalar()
     if doc is None or doc not in set(seen.document_ids):
         raise InvalidInput(f"segment {segment_id!r} does not exist or is not assigned to you")
@@ -186,14 +209,14 @@ def decide(store: Store, seen: Visibility, segment_id: str, code_id: str, verdic
                                         source), expected_version)
 
 
-def undo_last(store: Store, seen: Visibility) -> dict[str, Any] | None:
+def undo_last(store: ReviewStore, seen: Visibility) -> dict[str, Any] | None:
     """Take back the user's latest action: restore what that decision replaced, or withdraw it.
 
     The user's decisions replay as a stack (a review decision pushes, an undo pops), so pressing
     undo again walks further back through earlier actions. Undos are decisions too (source
     "undo"): the audit trail keeps everything. Returns the undone decision, or None.
     """
-    with store.engine.connect() as conn:
+    with store.reader.connect() as conn:
         history = [dict(r._mapping) for r in conn.execute(
             select(decisions).where(decisions.c.coder == seen.user).order_by(decisions.c.id))]
     stack: list[dict[str, Any]] = []
@@ -219,23 +242,23 @@ def undo_last(store: Store, seen: Visibility) -> dict[str, Any] | None:
     return last
 
 
-def progress(store: Store, seen: Visibility) -> tuple[int, int]:
-    """(segments reviewed by the user, segments the user may review)."""
+def progress(store: ReviewStore, seen: Visibility, codebook_sha256: str | None = None,
+             reviewed: set[str] | None = None) -> tuple[int, int]:
+    """(segments reviewed by the user, segments the user may review).
+
+    Args:
+        codebook_sha256: The codebook the user's queue is ordered by, so its cached order serves
+            here too (any order holds the same segments).
+        reviewed: As in ``neighbours``.
+    """
     if not seen.document_ids:
         return 0, 0
-    with store.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(segments)
-                             .where(segments.c.document_id.in_(list(seen.document_ids)))).scalar() or 0
-        done = conn.execute(
-            select(func.count(func.distinct(decisions.c.segment_id)))
-            .select_from(decisions.join(segments, segments.c.id == decisions.c.segment_id))
-            .where(decisions.c.coder == seen.user, decisions.c.superseded_by.is_(None),
-                   decisions.c.verdict != Verdict.UNDONE.value,
-                   segments.c.document_id.in_(list(seen.document_ids)))).scalar() or 0
-    return int(done), int(total)
+    everything = store.queue_order(seen.document_ids, codebook_sha256)
+    done = sum(1 for s in (store.reviewed(seen.user) if reviewed is None else reviewed) if s in everything.position)
+    return done, len(everything.ids)
 
 
-def set_mode(store: Store, mode: str, hide_machine: bool) -> None:
+def set_mode(store: ReviewStore, mode: str, hide_machine: bool) -> None:
     """Choose open or blind coding (and, when blind, whether coders see the machine's proposals)."""
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
@@ -19,9 +18,11 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.store import Store
+from pipeline.review_store import ReviewStore
 from review.auth import SESSION_COOKIE, LoginLimiter, Session, Sessions
 
 HERE = Path(__file__).resolve().parent
@@ -35,13 +36,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 class ReviewState:
     """What the routes share: the store, the session signer, the login limiter, the templates."""
 
-    store: Store
+    store: ReviewStore
     sessions: Sessions
     limiter: LoginLimiter
     templates: Jinja2Templates
 
 
-def _secret(store: Store) -> str:
+def _secret(store: ReviewStore) -> str:
     """The study's session secret, made once and kept in the store so sessions survive restarts."""
     secret = store.get_setting("session_secret")
     if not secret:
@@ -50,30 +51,53 @@ def _secret(store: Store) -> str:
     return str(secret)
 
 
-class Guard(BaseHTTPMiddleware):
-    """Login on every page and security headers on every answer (CSRF: ``check_csrf``)."""
+class Guard:
+    """Login on every page and security headers on every answer (CSRF: ``check_csrf``).
 
-    async def dispatch(self, request: Request, call_next: Any) -> Response:
+    A plain ASGI middleware: the session user is read from the store in a worker thread, so a
+    slow database never stalls the event loop (and every other coder's request with it).
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         state: ReviewState = request.app.state.review
-        path = request.url.path
         session = state.sessions.read(request.cookies.get(SESSION_COOKIE))
-        user = state.store.user(session.user) if session else None
+        user = await run_in_threadpool(state.store.session_user, session.user) if session else None
         if user is None or user["role"] not in ("lead", "coder"):
             session = None
         request.state.session = session
         request.state.user = user if session else None
-        if session is None and not path.startswith(OPEN_PATHS):
+        if session is None and not request.url.path.startswith(OPEN_PATHS):
             if request.method in SAFE_METHODS:
-                return _no_store(RedirectResponse("/login", status_code=303))
-            return _no_store(Response("Log in first.", status_code=401))
-        return _no_store(await call_next(request))
+                refusal: Response = RedirectResponse("/login", status_code=303)
+            else:
+                refusal = Response("Log in first.", status_code=401)
+            await _no_store(refusal)(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _secure(MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _secure(headers: MutableHeaders) -> None:
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cache-Control"] = "no-store"
 
 
 def _no_store(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
+    _secure(response.headers)
     return response
 
 
@@ -106,9 +130,10 @@ def create_app(store_url: str, login_attempts: int = 5, login_window: float = 60
     """
     from review import routes  # noqa: PLC0415  (routes import this module's helpers)
 
-    store = Store(store_url)
+    store = ReviewStore(store_url)
     # autoescape for every template, whatever its file name (Jinja's default only covers .html).
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                             auto_reload=False)  # templates ship with the code: no stat() per page
     templates = Jinja2Templates(env=env)
     app = FastAPI(title="Kwali review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = ReviewState(store, Sessions(_secret(store)), LoginLimiter(login_attempts, login_window),

@@ -38,8 +38,12 @@ def _codebook(request: Request) -> tuple[str | None, Codebook | None]:
 
 
 def _seen(request: Request) -> rv.Visibility:
-    user = request.state.user
-    return rv.visibility(_state(request).store, user["name"], user["role"])
+    # Read once per request: a save and the panel after it see the same rules.
+    seen = getattr(request.state, "seen", None)
+    if seen is None:
+        user = request.state.user
+        seen = request.state.seen = rv.visibility(_state(request).store, user["name"], user["role"])
+    return seen
 
 
 def _lead(request: Request) -> None:
@@ -60,15 +64,9 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     state = _state(request)
     user = request.state.user
     base = {"user": user, "csrf": state.sessions.csrf_token(request.state.session) if request.state.session else "",
-            "mode": state.store.get_setting("mode", "open")}
+            "mode": seen.mode if (seen := getattr(request.state, "seen", None))
+            else state.store.get_setting("mode", "open")}
     return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
-
-
-def _neighbours(ids: list[str], current: str) -> tuple[str | None, str | None]:
-    if current in ids:
-        i = ids.index(current)
-        return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
-    return None, next(iter(ids), None)
 
 
 def _panel(request: Request, segment_id: str, filters: rv.Filters, message: str = "",
@@ -80,12 +78,12 @@ def _panel(request: Request, segment_id: str, filters: rv.Filters, message: str 
         view = rv.segment_view(store, seen, segment_id, sha)
     except InvalidInput:
         raise HTTPException(status_code=404) from None
-    ids = rv.queue(store, seen, sha, filters)
-    previous, following = _neighbours(ids, segment_id)
+    reviewed = store.reviewed(seen.user)
+    previous, following = rv.neighbours(store, seen, sha, filters, segment_id, reviewed)
     codes = book.codes if book else []
     labels = {c.id: c.label for c in codes}
     evidence = [e for p in view.proposals for e in (p["evidence"] or [])]
-    done, total = rv.progress(store, seen)
+    done, total = rv.progress(store, seen, sha, reviewed)
     rows: list[dict[str, Any]] = []
     proposed: set[str] = set()
     for p in view.proposals:  # best score first: one row per code
@@ -161,10 +159,11 @@ def queue_page(request: Request, filters: Annotated[rv.Filters, Depends(_filters
     seen = _seen(request)
     sha, book = _codebook(request)
     ids = rv.queue(store, seen, sha, filters)
-    done_ids = rv.reviewed_segments(store, seen.user, ids)
+    reviewed = store.reviewed(seen.user)
+    done_ids = reviewed & set(ids)
     first_open = next((i for i in ids if i not in done_ids), ids[0] if ids else None)
-    done, total = rv.progress(store, seen)
-    with store.engine.connect() as conn:
+    done, total = rv.progress(store, seen, sha, reviewed)
+    with store.reader.connect() as conn:
         from sqlalchemy import select  # noqa: PLC0415
 
         from pipeline.store import segments  # noqa: PLC0415
@@ -193,9 +192,10 @@ def decide(request: Request, segment_id: Annotated[str, Form()], code_id: Annota
     visible = _seen(request)
     versions = _versions(seen)
     try:
-        if new_code:
+        if new_code:  # the row's memo explains the change: it goes with the code that replaces the old one
             rv.decide(store, visible, segment_id, code_id, "reject", versions.get(code_id, 0))
-            rv.decide(store, visible, segment_id, new_code, "accept", versions.get(new_code, 0), polarity or None)
+            rv.decide(store, visible, segment_id, new_code, "accept", versions.get(new_code, 0), polarity or None,
+                      memo or None)
         else:
             rv.decide(store, visible, segment_id, code_id, verdict, versions.get(code_id, 0), polarity or None,
                       memo or None)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from pipeline.config import RunConfig
-from pipeline.store import Store
+from pipeline.review_store import ReviewStore
 from review.auth import hash_password
 from tests.test_run import full, write_corpus
 
@@ -32,7 +32,7 @@ def build_study(folder: Path) -> str:
                        codebook=Path(__file__).resolve().parent / "fixtures" / "codebook_small.yaml")
     full(config)
     url = config.resolved_store_url()
-    store = Store(url)
+    store = ReviewStore(url)
     try:
         store.set_user("lea", "lead", hash_password(PASSWORD))
         store.set_user("lars", "lead", hash_password(PASSWORD))

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline import review as rv
 from pipeline.analysis.reliability import reliability_table
-from pipeline.store import Store
+from pipeline.review_store import ReviewStore
 from tests.review_study import IMG, PASSWORD, SCRIPT, build_study, csrf_of, login
 
 with warnings.catch_warnings():
@@ -49,7 +49,7 @@ def client(app):
     return TestClient(app, follow_redirects=True)
 
 
-def segment_ids(store: Store, document_id: str) -> list[str]:
+def segment_ids(store: ReviewStore, document_id: str) -> list[str]:
     return store.segments_frame([document_id])["segment_id"].tolist()
 
 
@@ -70,7 +70,7 @@ def test_every_page_needs_a_login(app):
 
 
 def test_passwords_are_argon2_hashed_and_wrong_ones_refused(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     assert store.user("anna")["password_hash"].startswith("$argon2id$")
     store.close()
     c = client(app)
@@ -94,7 +94,7 @@ def test_forged_session_cookie_is_not_a_login(app):
 
 
 def test_coder_sees_only_assigned_documents_and_no_lead_pages(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     other = segment_ids(store, "interview_02.txt")[1]
     mine = segment_ids(store, "interview_00.txt")[1]
     store.close()
@@ -124,7 +124,7 @@ def test_lead_assigns_documents(app):
 # --- CSRF --------------------------------------------------------------------------------------
 
 def test_writes_without_the_session_csrf_token_are_refused(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[1]
     store.close()
     c = client(app)
@@ -148,7 +148,7 @@ def assert_escaped(page: str) -> None:
 
 
 def test_payloads_in_transcript_and_memo_are_escaped_on_every_page(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     xss_segments = store.segments_frame(["interview_xss.txt"])
     seg = xss_segments[xss_segments["text"].str.contains("wethouder")]["segment_id"].iloc[0]
     store.close()
@@ -158,8 +158,9 @@ def test_payloads_in_transcript_and_memo_are_escaped_on_every_page(app, url):
         token = login(c, coder)
         response = decide(c, token, seg, "*", memo=f"{SCRIPT} {IMG}")
         assert response.status_code == 200
-        decide(c, token, seg, "trust.distrust", verdict)
-        pages += [c.get(f"/segment/{seg}").text, c.get("/queue").text, response.text]
+        coded = decide(c, token, seg, "trust.distrust", verdict, memo=f"{coder}: {SCRIPT} {IMG}")  # memo on a code
+        assert coded.status_code == 200
+        pages += [c.get(f"/segment/{seg}").text, c.get("/queue").text, response.text, coded.text]
     lead = client(app)
     login(lead, "lea")
     pages += [lead.get(f"/segment/{seg}").text, lead.get("/lead").text, lead.get("/lead/disagreements").text,
@@ -168,6 +169,8 @@ def test_payloads_in_transcript_and_memo_are_escaped_on_every_page(app, url):
         assert_escaped(page)
     joined = "\n".join(pages)
     assert "&lt;script&gt;alert(" in joined and "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in joined
+    assert 'class="code-memo" aria-label="memo on Wantrouwen" value="anna: &lt;script&gt;' in joined  # own row
+    assert "bram: &lt;script&gt;alert(" in pages[-4]  # the lead sees bram's code memo among the others
     assert "wethouder" in lead.get("/lead/disagreements").text  # the payload segment is there, escaped
     csv = lead.get("/export/decisions.csv").text
     assert SCRIPT in csv  # exports keep the text as it is (CSV is data, not a page)
@@ -195,7 +198,7 @@ def test_no_path_traversal_through_static_or_exports(app):
 # --- decisions -----------------------------------------------------------------------------------
 
 def test_second_concurrent_save_is_told_and_nothing_is_overwritten(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[1]
     store.close()
     tab1, tab2 = client(app), client(app)
@@ -203,7 +206,7 @@ def test_second_concurrent_save_is_told_and_nothing_is_overwritten(app, url):
     assert decide(tab1, t1, seg, "trust.building", "accept", seen={}).status_code == 200
     late = decide(tab2, t2, seg, "trust.building", "reject", seen={})
     assert late.status_code == 409 and "changed by another save" in late.text
-    store = Store(url)
+    store = ReviewStore(url)
     history = store.decisions_frame(current_only=False)
     store.close()
     assert history[["verdict", "version"]].to_dict("records") == [{"verdict": "accept", "version": 1}]
@@ -212,7 +215,7 @@ def test_second_concurrent_save_is_told_and_nothing_is_overwritten(app, url):
 
 
 def test_change_code_rejects_old_and_accepts_new_with_polarity(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[1]
     c = client(app)
     token = login(c, "anna")
@@ -225,7 +228,7 @@ def test_change_code_rejects_old_and_accepts_new_with_polarity(app, url):
 
 
 def test_undo_restores_previous_decision_then_withdraws(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[1]
     c = client(app)
     token = login(c, "anna")
@@ -242,7 +245,7 @@ def test_undo_restores_previous_decision_then_withdraws(app, url):
 
 
 def test_blind_mode_hides_other_coders_and_optionally_the_machine(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[1]
     store.close()
     anna, bram, lead = client(app), client(app), client(app)
@@ -260,7 +263,7 @@ def test_blind_mode_hides_other_coders_and_optionally_the_machine(app, url):
 
 
 def test_progress_and_queue_status_filter(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[0]
     store.close()
     c = client(app)
@@ -274,7 +277,7 @@ def test_progress_and_queue_status_filter(app, url):
 # --- lead: agreement, adjudication, exports ---------------------------------------------------
 
 def two_coders_decide(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     segs = segment_ids(store, "interview_00.txt") + segment_ids(store, "interview_01.txt")
     store.close()
     plan = {"anna": ["accept", "accept", "reject", "accept", "reject"],
@@ -292,7 +295,7 @@ def test_lead_sees_agreement_equal_to_reliability_module_and_exports_it(app, url
     lead = client(app)
     login(lead, "lea")
     page = lead.get("/lead").text
-    store = Store(url)
+    store = ReviewStore(url)
     expected = reliability_table(store.decisions_frame(), ["trust.building"]).set_index("code_id")
     store.close()
     alpha = expected.loc["trust.building", "krippendorff_alpha"]
@@ -319,7 +322,7 @@ def test_lead_adjudicates_disagreements_into_consensus(app, url):
     stale = second.post("/lead/adjudicate", data={"segment_id": segs[1], "code_id": "trust.building",
                                                   "verdict": "accept", "version": 0, "csrf": t2})
     assert stale.status_code == 409
-    store = Store(url)
+    store = ReviewStore(url)
     consensus = store.current_decisions([segs[1]], [rv.CONSENSUS])
     store.close()
     assert [(d["verdict"], d["source"]) for d in consensus] == [("reject", "consensus")]
@@ -327,13 +330,13 @@ def test_lead_adjudicates_disagreements_into_consensus(app, url):
     ct = login(coder, "anna")
     assert decide(coder, ct, segs[1], "trust.building", "accept", seen={"trust.building": 1},
                   coder="consensus").status_code == 200
-    store = Store(url)
+    store = ReviewStore(url)
     assert len(store.current_decisions([segs[1]], [rv.CONSENSUS])) == 1  # the coder's field was ignored
     store.close()
 
 
 def test_exports_quote_formula_cells(app, url):
-    store = Store(url)
+    store = ReviewStore(url)
     seg = segment_ids(store, "interview_00.txt")[1]
     store.close()
     c = client(app)
@@ -348,3 +351,32 @@ def test_csrf_token_is_on_every_form(app):
     c = client(app)
     token = login(c, "lea")
     assert csrf_of(c.get("/lead").text) == token
+
+
+def test_memos_belong_to_a_segment_and_code_and_survive_verdict_changes(app, url):
+    store = ReviewStore(url)
+    seg = segment_ids(store, "interview_00.txt")[1]
+    store.close()
+    c = client(app)
+    token = login(c, "anna")
+    page = decide(c, token, seg, "trust.building", "accept", memo="duidelijk vertrouwen").text
+    assert 'aria-label="memo on Vertrouwen opbouwen" value="duidelijk vertrouwen"' in page
+    seen = json.loads(re.search(r'id="seen" name="seen" value="([^"]*)"', page).group(1).replace("&#34;", '"'))
+    decide(c, token, seg, "*", seen=seen, memo="hele fragment")  # the segment's memo stays separate
+    # Rejecting from the row sends the row's memo again: the note stays with the code's new version.
+    decide(c, token, seg, "trust.building", "reject", seen=seen, memo="duidelijk vertrouwen")
+    changed = decide(c, token, seg, "trust.building", "reject", seen={**seen, "trust.building": 2},
+                     new_code="trust.distrust", memo="eerder wantrouwen")
+    assert changed.status_code == 200
+    store = ReviewStore(url)
+    current = {d["code_id"]: d for d in store.current_decisions([seg], ["anna"])}
+    store.close()
+    assert current["*"]["memo"] == "hele fragment"
+    assert (current["trust.building"]["verdict"], current["trust.building"]["memo"]) == ("reject", None)
+    assert (current["trust.distrust"]["verdict"], current["trust.distrust"]["memo"]) == ("accept", "eerder wantrouwen")
+    store = ReviewStore(url)
+    history = store.decisions_frame(current_only=False)
+    store.close()
+    history = history[history["code_id"] == "trust.building"]
+    assert [(d.verdict, None if pd.isna(d.memo) else d.memo) for d in history.itertuples()] == [
+        ("accept", "duidelijk vertrouwen"), ("reject", "duidelijk vertrouwen"), ("reject", None)]

@@ -9,7 +9,7 @@ import pytest
 
 from flows.cli.review import store_url
 from pipeline.errors import InvalidInput
-from pipeline.store import Store
+from pipeline.review_store import ReviewStore
 from review.auth import verify_password
 
 
@@ -20,14 +20,14 @@ def kwali(*args, stdin=""):
 
 @pytest.fixture
 def study(tmp_path):
-    Store(f"sqlite:///{tmp_path / 'kwali.sqlite'}").close()
+    ReviewStore(f"sqlite:///{tmp_path / 'kwali.sqlite'}").close()
     return tmp_path
 
 
 def test_users_add_hashes_the_password_from_stdin(study):
     result = kwali("users", "add", "anna", str(study), "--role", "lead", "--password-stdin", stdin="lang-geheim\n")
     assert result.returncode == 0, result.stderr
-    store = Store(store_url(str(study)))
+    store = ReviewStore(store_url(str(study)))
     user = store.user("anna")
     store.close()
     assert user["role"] == "lead" and user["password_hash"].startswith("$argon2id$")

@@ -11,7 +11,7 @@ from pipeline import review as rv
 from pipeline.errors import InvalidInput, StaleDecision
 from pipeline.models import Decision, Document, Tag, Turn, Verdict
 from pipeline.segment import segment_document
-from pipeline.store import Store
+from pipeline.review_store import ReviewStore
 
 TEXT = ("I: Hoe ging het?\n\nR: Er was veel vertrouwen.\n\nI: En nu?\n\nR: Geen vertrouwen meer.\n\n"
         "I: Wie trekt?\n\nR: De gemeente is trekker.")
@@ -29,7 +29,7 @@ def turns():
 
 @pytest.fixture
 def store(store_url):
-    s = Store(store_url)
+    s = ReviewStore(store_url)
     for name in ("a.txt", "b.txt"):
         d = Document(name, f"case-{name[0]}", TEXT, turns(), name[0] * 64)
         s.save_document(d, segment_document(d), "fp")

@@ -69,7 +69,7 @@ def users_add(
     db: Annotated[str | None, typer.Option(help="Store URL instead of STUDY_OR_DB.")] = None,
 ) -> None:
     """Add a user (or reset their role and password)."""
-    from pipeline.store import Store  # noqa: PLC0415
+    from pipeline.review_store import ReviewStore  # noqa: PLC0415
     from review.auth import hash_password  # noqa: PLC0415
 
     try:
@@ -84,7 +84,7 @@ def users_add(
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         if len(password) < MIN_PASSWORD:
             raise InvalidInput(f"the password needs at least {MIN_PASSWORD} characters")
-        store = Store(url)
+        store = ReviewStore(url)
         try:
             store.set_user(name, role, hash_password(password))
         finally:
