@@ -42,6 +42,8 @@ POOL = {"pool_size": 20, "max_overflow": 20, "pool_timeout": 30}
 # codebook) are kept this many seconds. Changes made through this store show at once; changes from
 # another process (``kwali users add``, a new run) within this time.
 SHORT_TTL = 2.0
+#: Settings key prefix of a user's revocation time (seconds since the epoch).
+SESSIONS_AFTER = "sessions_after:"
 
 
 class _Memo:
@@ -226,18 +228,39 @@ class ReviewStore(Store):
             return [dict(r._mapping) for r in conn.execute(query.order_by(decisions.c.id))]
 
     def set_user(self, name: str, role: str, password_hash: str | None) -> None:
-        """Create a user or change an existing user's role and password."""
+        """Create a user or change an existing user's role and password.
+
+        Changing an existing user ends all their sessions (a new password or role must not leave
+        an old login standing).
+        """
         with self.writer.begin() as conn:
             if conn.execute(select(users.c.name).where(users.c.name == name)).first():
                 conn.execute(update(users).where(users.c.name == name).values(role=role, password_hash=password_hash))
+                changed = True
             else:
                 conn.execute(insert(users).values(name=name, role=role, password_hash=password_hash,
                                                   created_at=_now()))
+                changed = False
         self._memo.forget()
+        if changed:
+            self.revoke_sessions(name)
+
+    def revoke_sessions(self, name: str, before: float | None = None) -> None:
+        """End every session of ``name`` issued before ``before`` (default: now)."""
+        self.set_setting(f"{SESSIONS_AFTER}{name}", time.time() if before is None else before)
 
     def session_user(self, name: str) -> dict[str, Any] | None:
-        """``user(name)`` kept ``SHORT_TTL`` seconds: the check every request of a session makes."""
-        return self._memo.get(("user", name), lambda: self.user(name))
+        """``user(name)`` kept ``SHORT_TTL`` seconds: the check every request of a session makes.
+
+        The row carries ``sessions_after``: sessions issued at or before it are revoked (0.0 when
+        the user never logged out).
+        """
+        def load() -> dict[str, Any] | None:
+            row = self.user(name)
+            if row is not None:
+                row["sessions_after"] = float(self.get_setting(f"{SESSIONS_AFTER}{name}", 0.0))
+            return row
+        return self._memo.get(("user", name), load)
 
     def user(self, name: str) -> dict[str, Any] | None:
         """A user's row (name, role, password_hash, created_at), or None."""

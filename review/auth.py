@@ -1,8 +1,11 @@
 """Passwords, sessions, CSRF tokens and login rate limiting for the review app.
 
 Passwords are hashed with argon2id. A session is a signed cookie (itsdangerous) holding the user
-name and a random session id; the CSRF token is an HMAC of that session id, so it cannot be
-guessed by another site and needs no server-side storage. Failed logins are counted per client
+name, a random session id and the time it was issued; the CSRF token is an HMAC of that session
+id, so it cannot be guessed by another site and needs no server-side storage. Revocation is
+server-side all the same: the store keeps, per user, a time before which sessions no longer
+count (set by logging out and by any change to the user's role or password), and the app
+compares every cookie's issue time with it. Failed logins are counted per client
 and per user name in memory: enough for a server on one machine bound to 127.0.0.1.
 """
 
@@ -48,6 +51,7 @@ class Session:
 
     user: str
     sid: str
+    issued: float = 0.0  #: seconds since the epoch; 0 for cookies from before issue times were kept
 
 
 class Sessions:
@@ -59,7 +63,9 @@ class Sessions:
 
     def cookie(self, user: str) -> str:
         """A new session cookie value for the user."""
-        return self._serializer.dumps({"u": user, "sid": secrets.token_urlsafe(16)})
+        # Full-precision issue time: itsdangerous's own timestamp has whole seconds, and a login
+        # in the same second as a logout must still count.
+        return self._serializer.dumps({"u": user, "sid": secrets.token_urlsafe(16), "iat": time.time()})
 
     def read(self, value: str | None) -> Session | None:
         """The session in a cookie value, or None when absent, forged or expired."""
@@ -71,7 +77,8 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("u"), str) or not isinstance(data.get("sid"), str):
             return None
-        return Session(data["u"], data["sid"])
+        issued = data.get("iat", 0.0)
+        return Session(data["u"], data["sid"], float(issued) if isinstance(issued, (int, float)) else 0.0)
 
     def csrf_token(self, session: Session) -> str:
         """The CSRF token that goes with a session."""

@@ -17,7 +17,7 @@ from pipeline.analysis.quotes import mark_evidence
 from pipeline.analysis.reliability import disagreements, machine_vs_coders, reliability_table
 from pipeline.codebook import Codebook
 from pipeline.errors import InvalidInput, StaleDecision
-from review.app import ReviewState, check_csrf
+from review.app import ReviewState, check_csrf, current_session
 from review.auth import SESSION_COOKIE, SESSION_MAX_AGE, verify_password
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -140,7 +140,10 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    # Server-side: the cookie alone could be replayed after logout, so every session of this user
+    # issued until now ends (logging out in one browser logs out the others too).
+    _state(request).store.revoke_sessions(current_session(request).user)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -93,6 +93,38 @@ def test_forged_session_cookie_is_not_a_login(app):
     assert c.get("/lead").url.path == "/login"
 
 
+def test_logout_ends_the_session_on_the_server_too(app):
+    c = client(app)
+    token = login(c, "anna")
+    stolen = c.cookies.get("kwali_session")
+    other_browser = client(app)
+    login(other_browser, "anna")
+    assert c.post("/logout", data={"csrf": token}).url.path == "/login"
+    replay = client(app)
+    replay.cookies.set("kwali_session", stolen)
+    assert replay.get("/queue").url.path == "/login"  # the old cookie no longer counts
+    assert other_browser.get("/queue").url.path == "/login"  # logout ends all of anna's sessions
+    again = client(app)
+    login(again, "anna")  # a new login right after the logout works
+    assert again.get("/queue").url.path == "/queue"
+    bram = client(app)
+    login(bram, "bram")
+    assert bram.get("/queue").url.path == "/queue"  # other users are not affected
+
+
+def test_a_new_password_or_role_ends_the_users_sessions(app, url):
+    c = client(app)
+    login(c, "anna")
+    assert c.get("/queue").url.path == "/queue"
+    store = ReviewStore(url)
+    store.set_user("anna", "coder", store.user("anna")["password_hash"])  # e.g. `kwali users add` again
+    store.close()
+    import time
+
+    time.sleep(2.2)  # the app keeps a user's row SHORT_TTL (2 s) before reading it again
+    assert c.get("/queue").url.path == "/login"
+
+
 def test_coder_sees_only_assigned_documents_and_no_lead_pages(app, url):
     store = ReviewStore(url)
     other = segment_ids(store, "interview_02.txt")[1]
