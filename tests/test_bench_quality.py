@@ -71,3 +71,19 @@ def test_a_model_trained_on_another_set_codes_the_scored_set():
     swapped = quality.code_rows(scored, book, "supervised", "hash", MemoryVectorStore(),
                                 training(trust_label="roles", roles_label="trust"))
     assert [c["themes"] for c in swapped] == [["roles"], ["trust"], []]
+
+
+@pytest.mark.slow
+def test_rules_plus_supervised_codes_a_theme_when_either_says_so():
+    from pipeline.codebook import load_codebook
+    from pipeline.embed import MemoryVectorStore
+
+    book = load_codebook(ROOT / "tests" / "fixtures" / "codebook_semantic.yaml")
+    scored = rows([("Op de buren kun je altijd rekenen.", ["trust"]),  # no trust pattern: only the model
+                   ("Zij is de kartrekker van de straat.", ["roles"]),  # a rule pattern
+                   ("Het regent en de koffie is koud.", [])], "seeds")
+    rules = quality.code_rows(scored, book, "rules", "hash", MemoryVectorStore())
+    assert [c["themes"] for c in rules] == [[], ["roles"], []]
+    both = quality.code_rows(scored, book, "rules+supervised", "hash", MemoryVectorStore(), training())
+    assert [c["themes"] for c in both] == [["trust"], ["roles"], []]
+    assert any(e["text"].startswith("supervised: ~example:") for e in both[0]["codes"][0]["evidence"])
