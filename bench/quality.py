@@ -6,18 +6,22 @@ the given codebook exactly as ``kwali tag`` does, and prints precision, recall a
 and the macro-F1 over trust, temporality and roles.
 
     python bench/quality.py [--codebook FILE] [--json OUT] [--errors]
-                            [--method rules|semantic|supervised|ensemble|ensemble+supervised|all]
+                            [--method rules|semantic|supervised|ensemble|ensemble+supervised|rules+supervised|all]
                             [--embedder e5|use|tfidf|st:FOLDER] [--seeds DIR]
-                            [--gold seeds|partypanel|written|all]
+                            [--gold seeds|partypanel|written|all] [--train-on SET[,SET]]
 
 Three development gold sets (bench/gold/README.md): ``seeds`` (paragraphs of the seed documents,
 the default), ``partypanel`` (real Dutch open survey answers from ../shared/external) and
 ``written`` (field paragraphs written for Kwali). ``--gold all`` scores each set in turn.
 
-Methods that learn (supervised, ensemble+supervised) are scored by leave-one-document-out
-cross-validation: each document is coded by a model trained on the others (a set from one file
-is cut into four folds), so no paragraph is ever scored by a model that saw its label. Embeddings are cached in
-bench/.cache/embeddings.sqlite, so a second run does not embed again.
+Methods that learn (supervised, ensemble+supervised, and rules+supervised: a bench-only union of
+the rules and an ungated supervised model) are scored by leave-one-document-out cross-validation:
+each document is coded by a model trained on the others (a set from one file is cut into four
+folds), so no paragraph is ever scored by a model that saw its label. With
+``--train-on SET[,SET]`` they are instead trained once on all units of those sets and score the
+other sets (cross-set transfer: ``--train-on written,partypanel --gold seeds``); a set trained
+on is never scored. Embeddings are cached in bench/.cache/embeddings.sqlite, so a second run does
+not embed again.
 """
 
 from __future__ import annotations
@@ -74,11 +78,36 @@ def scores(gold: list[set[str]], predicted: list[set[str]], themes=THEMES) -> di
     return out
 
 
-METHODS = ("rules", "semantic", "ensemble", "supervised", "ensemble+supervised")
+METHODS = ("rules", "semantic", "ensemble", "supervised", "ensemble+supervised", "rules+supervised")
 
 
-def code_rows(rows: list[dict], book, method: str, embedder: str, vectors) -> list[dict]:
-    """Code the gold paragraphs with one method (learned methods: leave one document out)."""
+def folds(rows: list[dict], train_rows: list[dict] | None = None) -> list[tuple[list[dict], list[dict]]]:
+    """(training rows, rows to code) pairs for a learned method.
+
+    Without ``train_rows``: leave one document out (a set from one file is cut into four folds),
+    so no row is coded by a model that saw its label. With ``train_rows`` (``--train-on``): one
+    model trained on all of them codes every row; the two may not share a row.
+    """
+    if train_rows is not None:
+        shared = {r["id"] for r in rows} & {r["id"] for r in train_rows}
+        if shared:
+            raise SystemExit(f"--train-on: {len(shared)} row(s) are both trained on and scored "
+                             f"(e.g. {sorted(shared)[0]}); score another set than the one trained on")
+        return [(list(train_rows), list(rows))]
+    keys = [r["file"] for r in rows]
+    if len(set(keys)) == 1:
+        keys = [f"fold{i % 4}" for i in range(len(rows))]
+    return [([r for r, k in zip(rows, keys) if k != held_out], [r for r, k in zip(rows, keys) if k == held_out])
+            for held_out in sorted(set(keys))]
+
+
+def code_rows(rows: list[dict], book, method: str, embedder: str, vectors,
+              train_rows: list[dict] | None = None) -> list[dict]:
+    """Code the gold paragraphs with one method.
+
+    Learned methods are trained per fold (see ``folds``): leave one document out, or, with
+    ``train_rows``, on another gold set.
+    """
     from pipeline.config import TagOptions
 
     options = TagOptions(embedder=embedder)
@@ -92,15 +121,15 @@ def code_rows(rows: list[dict], book, method: str, embedder: str, vectors) -> li
     from pipeline.tagging import annotate
 
     nlp = build_nlp(NlpOptions())
-    base = "supervised" if method == "supervised" else "ensemble"
+    base = "ensemble" if method == "ensemble+supervised" else "supervised"
     out: dict[str, dict] = {}
-    folds = [r["file"] for r in rows]
-    if len(set(folds)) == 1:
-        folds = [f"fold{i % 4}" for i in range(len(rows))]
-    for held_out in sorted(set(folds)):
-        train = [(r["text"], set(r["labels"]) & set(THEMES)) for r, f in zip(rows, folds) if f != held_out]
-        test = [r for r, f in zip(rows, folds) if f == held_out]
+    for train_part, test in folds(rows, train_rows):
+        train = [(r["text"], set(r["labels"]) & set(THEMES)) for r in train_part]
         tagger = build_tagger(base, book, nlp, options, vectors, fit_texts=[r["text"] for r in rows], training=train)
+        if method == "rules+supervised":
+            tagger = rules_or_supervised(book, nlp, options, tagger)
+        elif hasattr(tagger, "supervised_labels") and train_rows is not None:
+            print(f"   supervised member trusted for: {sorted(tagger.supervised_labels or ()) or 'nothing'}")
         segments = [Segment(r["id"], r["file"], r["file"], i, 0, len(r["text"]), r["text"], unit=Unit.PARAGRAPH)
                     for i, r in enumerate(test)]
         for segment, tags in annotate(segments, nlp, [tagger]):
@@ -108,6 +137,20 @@ def code_rows(rows: list[dict], book, method: str, embedder: str, vectors) -> li
                                "codes": [{"theme": t.theme_id, "code": t.code_id,
                                           "evidence": [{"text": e.pattern} for e in t.evidence]} for t in tags]}
     return [out[r["id"]] for r in rows]
+
+
+def rules_or_supervised(book, nlp, options, supervised):
+    """Rules plus a supervised model trusted on every label it learned, without semantic
+    evidence and without the CV gate: a theme is coded when the rules or the model say so.
+
+    Bench only (not a ``kwali tag`` method): it asks whether a learned model adds to the rules.
+    """
+    from pipeline.tagging.ensemble import EnsembleTagger
+    from pipeline.tagging.rules import RuleTagger
+
+    rules = RuleTagger(book, nlp, options.negation_window, 0.0)
+    return EnsembleTagger([rules, supervised], min_score=options.min_score, supervised_labels=None,
+                          themes=[t.id for t in book.themes])
 
 
 def main() -> int:
@@ -121,14 +164,28 @@ def main() -> int:
     parser.add_argument("--embedder", default="e5", help="e5 | use | tfidf | st:FOLDER")
     parser.add_argument("--seeds", type=Path, default=None, help="folder with the seed documents (default ../shared)")
     parser.add_argument("--gold", default="seeds", choices=SETS + ("all",), help="which development gold set")
+    parser.add_argument("--train-on", default=None, metavar="SET[,SET]",
+                        help="learned methods: train one model on these gold sets (comma-separated) and "
+                             "score the others with it, instead of leave-one-document-out")
     args = parser.parse_args()
+    train_on = parse_train_on(args.train_on)
     book = load_codebook(args.codebook)
     from pipeline.store import Store
 
     (ROOT / "bench" / ".cache").mkdir(exist_ok=True)
     vectors = Store(f"sqlite:///{ROOT / 'bench' / '.cache' / 'embeddings.sqlite'}")
+    args.train_rows = None
+    if train_on:
+        try:
+            args.train_rows = [r for name in train_on for r in load_set(name, args.seeds if name == "seeds" else None)]
+        except GoldError as error:
+            raise SystemExit(f"--train-on: {error}") from error
+        print(f"learned methods trained on {'+'.join(train_on)}: {len(args.train_rows)} units")
     results = {}
     for name in (SETS if args.gold == "all" else (args.gold,)):
+        if name in train_on:
+            print(f"\nskipped {name}: trained on (--train-on)")
+            continue
         try:
             rows = load_set(name, args.seeds if name == "seeds" else None)  # noqa: E501
         except GoldError as error:
@@ -144,6 +201,17 @@ def main() -> int:
     return 0
 
 
+def parse_train_on(value: str | None) -> tuple[str, ...]:
+    """The gold set names of ``--train-on`` (comma-separated); () when not given."""
+    if not value:
+        return ()
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SETS]
+    if unknown or not names:
+        raise SystemExit(f"--train-on: unknown gold set(s) {', '.join(unknown) or value!r}; use {', '.join(SETS)}")
+    return names
+
+
 def score_set(rows: list[dict], book, args) -> dict:
     """Code one gold set with each asked method; print and return the scores per method."""
     import time
@@ -152,7 +220,7 @@ def score_set(rows: list[dict], book, args) -> dict:
     results = {}
     for method in (METHODS if args.method == "all" else (args.method,)):
         started = time.perf_counter()
-        coded = code_rows(rows, book, method, args.embedder, args.vectors)
+        coded = code_rows(rows, book, method, args.embedder, args.vectors, getattr(args, "train_rows", None))
         elapsed = time.perf_counter() - started
         predicted = [set(c["themes"]) & set(THEMES) for c in coded]
         result = scores(gold, predicted)
