@@ -116,7 +116,9 @@ def _figures(tally: dict[str, object]) -> dict[str, float | int]:
             expected = 0 + (a0 / n) * (b0 / n) + (a1 / n) * (b1 / n)
             kappa = math.nan if expected >= 1.0 else (observed - expected) / (1.0 - expected)
     labels = tally["labels"]
-    labels = labels[:, labels.sum(axis=0) > 0]
+    # C order, as the reference builds it: BLAS sums a product in another order for another
+    # memory layout, and the last bit of alpha would differ.
+    labels = np.ascontiguousarray(labels[:, labels.sum(axis=0) > 0])
     alpha = alpha_from_counts(labels) if tally["units"] and labels.shape[1] >= 2 else math.nan
     return {"units": tally["units"], "percent_agreement": agree / pairs if pairs else math.nan,
             "cohen_kappa": kappa, "krippendorff_alpha": alpha}
