@@ -23,3 +23,13 @@ def test_parallel_coders_lose_and_duplicate_nothing():
     assert report["stale_saves_refused"] == 6 * (8 // 5)  # every replay from a stale tab was refused
     assert report["decisions_stored"] == report["saves_accepted"]
     assert report["lost"] == report["duplicated"] == report["unexpected"] == 0
+
+
+@pytest.mark.slow
+def test_lead_pages_are_timed_after_the_coders_and_all_answer():
+    report = review_load.run(argparse.Namespace(segments=600, coders=4, actions=3, think=0.01, db="sqlite",
+                                                lead_pages=True, lead_decisions=200, lead_repeats=2))
+    assert report["lost"] == report["duplicated"] == report["unexpected"] == 0  # seeding came after counting
+    assert report["lead_decisions_added"] == 200
+    assert set(report["lead_pages_ms"]) == set(review_load.LEAD_PAGES)
+    assert all(page["status"] == 200 and page["max"] >= page["p50"] > 0 for page in report["lead_pages_ms"].values())

@@ -86,6 +86,15 @@ def krippendorff_alpha_nominal(ratings: pd.DataFrame) -> float:
     unit_pos = {unit: i for i, unit in enumerate(pairable.index)}
     for (unit, _coder), value in stacked.items():
         counts[unit_pos[unit], index[value]] += 1
+    return alpha_from_counts(counts)
+
+
+def alpha_from_counts(counts: np.ndarray) -> float:
+    """Nominal alpha from a units x labels matrix of how many coders gave each label.
+
+    Every unit must hold two or more values and every label must occur (callers drop the rest),
+    so that this is the one place the coefficient is computed, whoever counted.
+    """
     m = counts.sum(axis=1, keepdims=True)
     weighted = counts / (m - 1)
     coincidences = weighted.T @ counts - np.diag(weighted.sum(axis=0))
