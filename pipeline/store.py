@@ -227,13 +227,7 @@ class Store:
 
     def latest_codebook(self) -> tuple[str, Codebook] | None:
         """Hash and content of the codebook of the latest run (else the newest stored one)."""
-        with self.engine.connect() as conn:
-            sha = conn.execute(select(runs.c.codebook_sha256).where(runs.c.codebook_sha256.is_not(None))
-                               .order_by(runs.c.started_at.desc())).scalars().first()
-            query = select(codebooks.c.sha256, codebooks.c.content)
-            query = query.where(codebooks.c.sha256 == sha) if sha else query.order_by(codebooks.c.created_at.desc())
-            row = conn.execute(query).first()
-        return (row.sha256, Codebook.model_validate(row.content)) if row else None
+        return latest_codebook(self.engine)
 
     # --- cases and codebooks ---------------------------------------------------------------
 
@@ -341,3 +335,17 @@ class Store:
 def dumps(value: Any) -> str:
     """JSON for store-adjacent files, keeping Dutch characters readable."""
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def latest_codebook(engine: Engine) -> tuple[str, Codebook] | None:
+    """Hash and content of the codebook of a store's latest run (else the newest stored one).
+
+    A function of the engine as well as a ``Store`` method, for readers that hold only an engine.
+    """
+    with engine.connect() as conn:
+        sha = conn.execute(select(runs.c.codebook_sha256).where(runs.c.codebook_sha256.is_not(None))
+                           .order_by(runs.c.started_at.desc())).scalars().first()
+        query = select(codebooks.c.sha256, codebooks.c.content)
+        query = query.where(codebooks.c.sha256 == sha) if sha else query.order_by(codebooks.c.created_at.desc())
+        row = conn.execute(query).first()
+    return (row.sha256, Codebook.model_validate(row.content)) if row else None

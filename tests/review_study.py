@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from pipeline.config import RunConfig
+from pipeline.models import Turn
 from pipeline.review_store import ReviewStore
 from review.auth import hash_password
 from tests.test_run import full, write_corpus
@@ -22,6 +23,17 @@ PAYLOAD_TURNS = [
     f"Respondent: {SCRIPT} Er was geen vertrouwen {IMG} in de wethouder.",
 ]
 CSRF_RE = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+def paragraph_turns(text: str) -> list[Turn]:
+    """One turn per paragraph of a "Speaker: words" text, the speaker label left out of the span."""
+    found, start = [], 0
+    for paragraph in text.split("\n\n"):
+        speaker, _, _ = paragraph.partition(": ")
+        begin = text.index(paragraph, start) + len(speaker) + 2
+        found.append(Turn(begin, begin + len(paragraph) - len(speaker) - 2, speaker))
+        start = begin
+    return found
 
 
 def build_study(folder: Path) -> str:

@@ -12,30 +12,23 @@ from sqlalchemy import text
 
 from pipeline import review as rv
 from pipeline.errors import StaleDecision
-from pipeline.models import Decision, Document, Tag, Turn, Verdict
+from pipeline.models import Decision, Document, Tag, Verdict
 from pipeline.review_queue import Order, QueueCache, neighbours, order_query
 from pipeline.review_store import ReviewStore
+from tests.review_study import paragraph_turns
 from pipeline.segment import segment_document
 
 TEXT = ("I: Hoe ging het met de buurt?\n\nR: Er was veel vertrouwen.\n\nI: En met de gemeente?\n\n"
         "R: Geen vertrouwen meer.\n\nI: Wie trekt het project?\n\nR: De eigenaar van de loods.")
 
 
-def turns():
-    found, start = [], 0
-    for paragraph in TEXT.split("\n\n"):
-        speaker, _, _ = paragraph.partition(": ")
-        begin = TEXT.index(paragraph, start) + len(speaker) + 2
-        found.append(Turn(begin, begin + len(paragraph) - len(speaker) - 2, speaker))
-        start = begin
-    return found
 
 
 @pytest.fixture
 def store(store_url):
     s = ReviewStore(store_url)
     for name in ("a.txt", "b.txt"):
-        d = Document(name, f"case-{name[0]}", TEXT, turns(), name[0] * 64)
+        d = Document(name, f"case-{name[0]}", TEXT, paragraph_turns(TEXT), name[0] * 64)
         s.save_document(d, segment_document(d), "fp")
     for name in ("anna", "bram"):
         s.ensure_user(name, "coder")

@@ -9,29 +9,22 @@ import pytest
 
 from pipeline import review as rv
 from pipeline.errors import InvalidInput, StaleDecision
-from pipeline.models import Decision, Document, Tag, Turn, Verdict
+from pipeline.models import Decision, Document, Tag, Verdict
 from pipeline.segment import segment_document
 from pipeline.review_store import ReviewStore
+from tests.review_study import paragraph_turns
 
 TEXT = ("I: Hoe ging het?\n\nR: Er was veel vertrouwen.\n\nI: En nu?\n\nR: Geen vertrouwen meer.\n\n"
         "I: Wie trekt?\n\nR: De gemeente is trekker.")
 
 
-def turns():
-    found, start = [], 0
-    for paragraph in TEXT.split("\n\n"):
-        speaker, _, _ = paragraph.partition(": ")
-        begin = TEXT.index(paragraph, start) + len(speaker) + 2
-        found.append(Turn(begin, begin + len(paragraph) - len(speaker) - 2, speaker))
-        start = begin
-    return found
 
 
 @pytest.fixture
 def store(store_url):
     s = ReviewStore(store_url)
     for name in ("a.txt", "b.txt"):
-        d = Document(name, f"case-{name[0]}", TEXT, turns(), name[0] * 64)
+        d = Document(name, f"case-{name[0]}", TEXT, paragraph_turns(TEXT), name[0] * 64)
         s.save_document(d, segment_document(d), "fp")
     s.ensure_user("anna", "coder")
     s.ensure_user("bram", "coder")

@@ -33,7 +33,8 @@ from pipeline.codebook import Codebook
 from pipeline.errors import InvalidInput
 from pipeline.models import Verdict
 from pipeline.review import CONSENSUS, REVIEWED
-from pipeline.schema import codebooks, decisions, runs, segments, users
+from pipeline.schema import decisions, segments, users
+from pipeline.store import latest_codebook
 
 SOURCES = ("human", "consensus")
 
@@ -102,13 +103,7 @@ def read_decisions(engine: Engine) -> list[DecisionRow]:
 
 def store_codebook(engine: Engine) -> tuple[str, Codebook] | None:
     """Hash and content of the codebook of the store's latest run (else the newest stored one)."""
-    with engine.connect() as conn:
-        sha = conn.execute(select(runs.c.codebook_sha256).where(runs.c.codebook_sha256.is_not(None))
-                           .order_by(runs.c.started_at.desc())).scalars().first()
-        query = select(codebooks.c.sha256, codebooks.c.content)
-        query = query.where(codebooks.c.sha256 == sha) if sha else query.order_by(codebooks.c.created_at.desc())
-        row = conn.execute(query).first()
-    return (row.sha256, Codebook.model_validate(row.content)) if row else None
+    return latest_codebook(engine)
 
 
 def _is_consensus(row: DecisionRow) -> bool:
