@@ -252,7 +252,7 @@ class ReviewStore(Store):
     def session_user(self, name: str) -> dict[str, Any] | None:
         """``user(name)`` kept ``SHORT_TTL`` seconds: the check every request of a session makes.
 
-        The row carries ``sessions_after``: sessions issued at or before it are revoked (0.0 when
+        The row carries ``sessions_after``: sessions issued before it are revoked (0.0 when
         the user never logged out).
         """
         def load() -> dict[str, Any] | None:

@@ -69,7 +69,7 @@ class Guard:
         state: ReviewState = request.app.state.review
         session = state.sessions.read(request.cookies.get(SESSION_COOKIE))
         user = await run_in_threadpool(state.store.session_user, session.user) if session else None
-        if user is None or user["role"] not in ("lead", "coder") or session.issued <= user["sessions_after"]:
+        if user is None or user["role"] not in ("lead", "coder") or session.issued < user["sessions_after"]:
             session = None  # unknown user, no login role, or a session ended by logout or a change
         request.state.session = session
         request.state.user = user if session else None

@@ -112,6 +112,17 @@ def test_logout_ends_the_session_on_the_server_too(app):
     assert bram.get("/queue").url.path == "/queue"  # other users are not affected
 
 
+def test_a_cookie_from_before_issue_times_counts_until_the_user_logs_out(app):
+    signer = app.state.review.sessions._serializer
+    old = client(app)
+    old.cookies.set("kwali_session", signer.dumps({"u": "anna", "sid": "s" * 22}))  # no "iat"
+    assert old.get("/queue").url.path == "/queue"
+    c = client(app)
+    token = login(c, "anna")
+    c.post("/logout", data={"csrf": token})
+    assert old.get("/queue").url.path == "/login"
+
+
 def test_a_new_password_or_role_ends_the_users_sessions(app, url):
     c = client(app)
     login(c, "anna")
