@@ -65,7 +65,10 @@ def chromium_browser():
 
 def log_in(page, base: str, name: str) -> None:
     page.goto(f"{base}/login")
-    page.keyboard.type(name)  # the user name field has autofocus
+    # The field has autofocus, but on a loaded machine typing can start before the browser
+    # applied it (the name then went nowhere): wait for the focus instead of assuming it.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'username'")
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     with page.expect_navigation():
@@ -82,13 +85,13 @@ def test_coder_reviews_five_segments_by_keyboard_and_lead_sees_agreement(server,
     requests: list[str] = []
     lead.on("request", lambda r: requests.append(r.url))
     log_in(lead, base, "lea")
-    assert lead.url.endswith("/lead")
+    assert lead.url.endswith("/lead"), lead.inner_text("body")[:300]
     assert "Needs decisions from two coders" in lead.content()
 
     coder = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
     coder.on("request", lambda r: requests.append(r.url))
     log_in(coder, base, "anna")
-    assert coder.url.endswith("/queue")
+    assert coder.url.endswith("/queue"), coder.inner_text("body")[:300]  # a failed login says why
     coder.wait_for_selector("html[data-keys=ready]", state="attached")
     coder.keyboard.press("j")  # start at the most uncertain open segment
     coder.wait_for_selector("#panel")
