@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 
 from pipeline.config import RunConfig
-from pipeline.models import Turn
+from pipeline.models import Document, Turn
 from pipeline.review_store import ReviewStore
+from pipeline.segment import segment_document
 from review.auth import hash_password
 from tests.test_run import full, write_corpus
 
@@ -34,6 +35,18 @@ def paragraph_turns(text: str) -> list[Turn]:
         found.append(Turn(begin, begin + len(paragraph) - len(speaker) - 2, speaker))
         start = begin
     return found
+
+
+def two_document_store(url: str, text: str) -> ReviewStore:
+    """A store with ``text`` as documents a.txt and b.txt (cases case-a, case-b), segmented by
+    turn, and users anna and bram (coders) and lea (lead)."""
+    store = ReviewStore(url)
+    for name in ("a.txt", "b.txt"):
+        document = Document(name, f"case-{name[0]}", text, paragraph_turns(text), name[0] * 64)
+        store.save_document(document, segment_document(document), "fp")
+    for name, role in (("anna", "coder"), ("bram", "coder"), ("lea", "lead")):
+        store.ensure_user(name, role)
+    return store
 
 
 def build_study(folder: Path) -> str:

@@ -12,27 +12,18 @@ from sqlalchemy import text
 
 from pipeline import review as rv
 from pipeline.errors import StaleDecision
-from pipeline.models import Decision, Document, Tag, Verdict
+from pipeline.models import Decision, Tag, Verdict
 from pipeline.review_queue import Order, QueueCache, neighbours, order_query
 from pipeline.review_store import ReviewStore
-from tests.review_study import paragraph_turns
-from pipeline.segment import segment_document
+from tests.review_study import two_document_store
 
 TEXT = ("I: Hoe ging het met de buurt?\n\nR: Er was veel vertrouwen.\n\nI: En met de gemeente?\n\n"
         "R: Geen vertrouwen meer.\n\nI: Wie trekt het project?\n\nR: De eigenaar van de loods.")
 
 
-
-
 @pytest.fixture
 def store(store_url):
-    s = ReviewStore(store_url)
-    for name in ("a.txt", "b.txt"):
-        d = Document(name, f"case-{name[0]}", TEXT, paragraph_turns(TEXT), name[0] * 64)
-        s.save_document(d, segment_document(d), "fp")
-    for name in ("anna", "bram"):
-        s.ensure_user(name, "coder")
-    s.ensure_user("lea", "lead")
+    s = two_document_store(store_url, TEXT)
     yield s
     s.close()
 

@@ -9,26 +9,16 @@ import pytest
 
 from pipeline import review as rv
 from pipeline.errors import InvalidInput, StaleDecision
-from pipeline.models import Decision, Document, Tag, Verdict
-from pipeline.segment import segment_document
-from pipeline.review_store import ReviewStore
-from tests.review_study import paragraph_turns
+from pipeline.models import Decision, Tag, Verdict
+from tests.review_study import two_document_store
 
 TEXT = ("I: Hoe ging het?\n\nR: Er was veel vertrouwen.\n\nI: En nu?\n\nR: Geen vertrouwen meer.\n\n"
         "I: Wie trekt?\n\nR: De gemeente is trekker.")
 
 
-
-
 @pytest.fixture
 def store(store_url):
-    s = ReviewStore(store_url)
-    for name in ("a.txt", "b.txt"):
-        d = Document(name, f"case-{name[0]}", TEXT, paragraph_turns(TEXT), name[0] * 64)
-        s.save_document(d, segment_document(d), "fp")
-    s.ensure_user("anna", "coder")
-    s.ensure_user("bram", "coder")
-    s.ensure_user("lea", "lead")
+    s = two_document_store(store_url, TEXT)
     yield s
     s.close()
 
