@@ -17,6 +17,7 @@ Cases: c1 Amsterdam, c2 and c3 Utrecht.
 
 from __future__ import annotations
 
+import openpyxl
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -257,6 +258,10 @@ def test_write_matrices_files_read_back(codebook, tmp_path):
     assert list(sheets) == ["segments", "share", "words", "presence"]
     assert sheets["share"]["trust"].tolist() == [1.0, 0.3333, 0.0]
     assert sheets["words"]["time"].tolist() == [10, 18, 0]
+    book = openpyxl.load_workbook(tmp_path / "matrices" / "case_by_theme.xlsx")
+    assert book["segments"]["A1"].value == "case" and book["segments"]["A1"].font.bold
+    assert isinstance(book["segments"]["B2"].value, int)  # numpy integers written as numbers
+    assert not list((tmp_path / "matrices").glob("*.tmp"))  # written through a temporary file
 
     crosstab_csv = pd.read_csv(tmp_path / "matrices" / "crosstab_city.csv")
     assert crosstab_csv.to_dict("list") == {"city": ["Amsterdam", "Utrecht"], "trust": [3, 1], "time": [1, 2]}

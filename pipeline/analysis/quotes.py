@@ -76,6 +76,8 @@ def evidence_list(value: Any) -> list[dict[str, Any]]:
             value = json.loads(value) if value.strip() else []
         except json.JSONDecodeError:
             raise InvalidInput(f"tag evidence is not valid JSON: {value[:80]!r}") from None
+        if isinstance(value, list) and all(type(item) is dict for item in value):
+            return value  # freshly parsed: nobody else holds these dicts, no copy needed
     items = []
     for item in list(value):
         if is_dataclass(item) and not isinstance(item, type):
@@ -123,8 +125,12 @@ def strongest_quotes(segments: pd.DataFrame, tags: pd.DataFrame, per_code: int =
     if candidates.empty:
         return []
     candidates = candidates.assign(n_evidence=candidates["evidence"].map(len))
-    methods = (candidates.groupby(["segment_id", "code_id"])["method"]
-               .agg(lambda m: tuple(sorted(set(map(str, m))))).rename("methods").reset_index())
+    # Plain dict over the columns: a groupby with a Python aggregate took ~0.1 s per report.
+    by_pair: dict[tuple[Any, Any], set[str]] = {}
+    for pair in zip(candidates["segment_id"], candidates["code_id"], candidates["method"].map(str)):
+        by_pair.setdefault(pair[:2], set()).add(pair[2])
+    methods = pd.DataFrame([(seg, code, tuple(sorted(found))) for (seg, code), found in by_pair.items()],
+                           columns=["segment_id", "code_id", "methods"])
     best = (candidates.sort_values(["score", "n_evidence"], ascending=[False, False], kind="stable")
             .drop_duplicates(["segment_id", "code_id"], keep="first")
             .merge(methods, on=["segment_id", "code_id"]))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +62,7 @@ def _table(matrix: pd.DataFrame, share: bool, source: str | None = None,
 #: ``disk`` (a ``FigureCache``) keeps them across processes, for the next run's report.
 _FIGURE_CACHE: dict[str, bytes] = {}
 _FIGURE_CACHE_SIZE = 64
+_FIGURE_LOCK = threading.Lock()
 
 
 def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: str, ylabel: str,
@@ -75,11 +79,50 @@ def _figure(name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: st
         png = heatmap_png(matrix, title, value_format=value_format, xlabel=xlabel, ylabel=ylabel, frames=disk)
     if disk is not None and key not in disk.found:
         disk.put(key, png)
-    if key not in _FIGURE_CACHE:
-        if len(_FIGURE_CACHE) >= _FIGURE_CACHE_SIZE:
-            _FIGURE_CACHE.pop(next(iter(_FIGURE_CACHE)))
-        _FIGURE_CACHE[key] = png
+    with _FIGURE_LOCK:  # figures are drawn in threads
+        if key not in _FIGURE_CACHE:
+            if len(_FIGURE_CACHE) >= _FIGURE_CACHE_SIZE:
+                _FIGURE_CACHE.pop(next(iter(_FIGURE_CACHE)))
+            _FIGURE_CACHE[key] = png
     return {"name": name, "png": png, "uri": as_data_uri(png), "path": f"figures/{name}.png", "title": title}
+
+
+class _Figures:
+    """The figures of one report: listed while the context is built, drawn together at the end.
+
+    Each ``add`` returns the figure's entry at once (name, title, path); ``draw`` fills in its
+    PNG bytes and data URI. Drawing is mostly PNG encoding, which runs outside the GIL, so the
+    figures are drawn side by side (a report has three to six).
+    """
+
+    def __init__(self, disk: FigureCache | None):
+        self.disk = disk
+        self.entries: list[dict[str, Any]] = []
+        self._pending: list[tuple[dict[str, Any], tuple[Any, ...]]] = []
+
+    def add(self, name: str, matrix: pd.DataFrame, title: str, share: bool, xlabel: str,
+            ylabel: str) -> dict[str, Any]:
+        entry = {"name": name, "title": title, "path": f"figures/{name}.png"}
+        self.entries.append(entry)
+        self._pending.append((entry, (name, matrix, title, share, xlabel, ylabel)))
+        return entry
+
+    def draw(self) -> None:
+        """Draw every figure added so far, side by side in threads."""
+        def one(item: tuple[dict[str, Any], tuple[Any, ...]]) -> None:
+            entry, args = item
+            entry.update(_figure(*args, disk=self.disk))
+
+        pending, self._pending = self._pending, []
+        workers = min(len(pending), os.cpu_count() or 1, 4)
+        if workers <= 1:
+            for item in pending:
+                one(item)
+            return
+        # Not overlapped with building the rest of the context: measured, the Python work and
+        # the drawing then slow each other down more than they gain.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, pending))
 
 
 def _quote_view(quote: Quote) -> dict[str, Any]:
@@ -245,24 +288,20 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
         # files counted from those codes (matrices-human/ ..., written by `kwali report` beside it).
         return folder + path[len("matrices"):] if path.startswith("matrices/") else path
 
-    figures = [
-        _figure("case_by_theme", matrices.case_by_theme["share"],
-                "Aandeel segmenten per case en thema (share of segments, case × theme)", True, "thema", "case",
-                figure_cache),
-        _figure("case_by_code", matrices.case_by_code["share"],
-                "Aandeel segmenten per case en code (share of segments, case × code)", True, "code", "case",
-                figure_cache),
-        _figure("cooccurrence_codes", matrices.cooccurrence_codes,
-                "Co-occurrence van codes (segments carrying both codes)", False, "code", "code", figure_cache),
-    ]
+    figures = _Figures(figure_cache)
+    figures.add("case_by_theme", matrices.case_by_theme["share"],
+                "Aandeel segmenten per case en thema (share of segments, case × theme)", True, "thema", "case")
+    figures.add("case_by_code", matrices.case_by_code["share"],
+                "Aandeel segmenten per case en code (share of segments, case × code)", True, "code", "case")
+    figures.add("cooccurrence_codes", matrices.cooccurrence_codes,
+                "Co-occurrence van codes (segments carrying both codes)", False, "code", "code")
     by_attribute = data.crosstabs or ({matrices.attribute: matrices.crosstab}
                                       if matrices.attribute is not None and matrices.crosstab else {})
     crosstabs = []
     for i, (attribute, tables) in enumerate(by_attribute.items()):
         name = "crosstab" if i == 0 else f"crosstab_{crosstab_filename(attribute)[len('crosstab_'):-len('.csv')]}"
-        figure = _figure(name, tables["share"], f"Aandeel segmenten per {attribute} en thema "
-                         f"(share, {attribute} × theme)", True, "thema", attribute, figure_cache)
-        figures.append(figure)
+        figure = figures.add(name, tables["share"], f"Aandeel segmenten per {attribute} en thema "
+                             f"(share, {attribute} × theme)", True, "thema", attribute)
         crosstabs.append({
             "attribute": attribute, "id": f"kruistabel-{i + 1}", "figure": figure,
             "share": _table(tables["share"], True, labels=theme_labels),
@@ -270,7 +309,8 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
                                source(f"matrices/{crosstab_filename(attribute)}") if attribute == matrices.attribute
                                else None, theme_labels),
         })
-    topics = _topics_view(data, figures, figure_cache)
+    topics = _topics_view(data, figures)
+    figures.draw()
     chapters = _chapters(bool(crosstabs), topics is not None)
     generated = data.generated_at
     generated_text = generated.isoformat(timespec="seconds") if isinstance(generated, datetime) else str(generated)
@@ -296,7 +336,7 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
         },
         "attributes": attributes,
         "cases": case_rows,
-        "figures": {f["name"]: f for f in figures},
+        "figures": {f["name"]: f for f in figures.entries},
         "tables": {
             "case_by_theme_share": _table(matrices.case_by_theme["share"], True,
                                           source("matrices/case_by_theme.xlsx, sheet share"), theme_labels),
@@ -331,8 +371,7 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
     }
 
 
-def _topics_view(data: ReportData, figures: list[dict[str, Any]],
-                 figure_cache: FigureCache | None = None) -> dict[str, Any] | None:
+def _topics_view(data: ReportData, figures: _Figures) -> dict[str, Any] | None:
     """The topics chapter: topic table, case x topic heatmap, example quotes (None without topics)."""
     if data.topics is None or data.topics.empty:
         return None
@@ -351,8 +390,6 @@ def _topics_view(data: ReportData, figures: list[dict[str, Any]],
                      "quotes": [q for q in cell(r, "example_quotes").split(" | ") if q]})
     view: dict[str, Any] = {"rows": rows, "candidates": [r for r in rows if r["candidate"]], "figure": None}
     if data.case_by_topic is not None and not data.case_by_topic.empty:
-        figure = _figure("case_by_topic", data.case_by_topic, "Segmenten per case en topic (segments, case × topic)",
-                         False, "topic", "case", figure_cache)
-        figures.append(figure)
-        view["figure"] = figure
+        view["figure"] = figures.add("case_by_topic", data.case_by_topic,
+                                     "Segmenten per case en topic (segments, case × topic)", False, "topic", "case")
     return view

@@ -134,6 +134,9 @@ def framework_matrix(quotes: list[Quote], counts: pd.DataFrame, codebook: Codebo
     for quote in sorted(quotes, key=lambda q: q.rank):
         by_cell.setdefault((quote.case_id, quote.code_id), []).append(quote)
     cases = [str(c) for c in counts.index]
+    # A dict, not ``counts.at``: thousands of cells in a study of fifty cases.
+    lookup = {(case_id, str(code_id)): int(n) for case_id, row in zip(cases, counts.to_numpy())
+              for code_id, n in zip(counts.columns, row)}
     codes_as_rows = len(cases) <= max_case_columns
     omitted = []
     blocks = []
@@ -146,7 +149,7 @@ def framework_matrix(quotes: list[Quote], counts: pd.DataFrame, codebook: Codebo
             continue
 
         def cell(case_id: str, code_id: str) -> Cell:
-            n = int(counts.at[case_id, code_id]) if code_id in counts.columns else 0
+            n = lookup.get((case_id, code_id), 0)
             refs = tuple(QuoteRef(quote_anchor(q), q.document_id, q.start, q.end, snippet(q), q.polarity)
                          for q in by_cell.get((case_id, code_id), []))
             return Cell(n, refs, refs[:SNIPPETS_PER_CELL])
