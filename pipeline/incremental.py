@@ -21,6 +21,7 @@ from pipeline.errors import KwaliError
 from pipeline.ingest import SourceFile
 from pipeline.models import SkippedFile
 from pipeline.report.figure_cache import CACHE_DIR as FIGURE_CACHE_DIR
+from pipeline.report.quote_chapter import CACHE_DIR as QUOTE_CACHE_DIR
 from pipeline.run import IngestOutcome, RunPlan, open_store, segment_fingerprint
 from pipeline.store import documents, run_documents, runs
 
@@ -67,12 +68,13 @@ def forget_done_work(config: RunConfig) -> int:
 
     Documents, segments, tags and review decisions stay in the store (segment ids are stable,
     so decisions keep pointing at the same text); only the "already done" marks go, and the
-    report's cached figures, so that every figure is drawn again.
+    report's cached figures and quote chapter parts, so that everything is drawn again.
 
     Returns:
         Number of documents that will be processed again.
     """
     shutil.rmtree(config.out / FIGURE_CACHE_DIR, ignore_errors=True)
+    shutil.rmtree(config.out / QUOTE_CACHE_DIR, ignore_errors=True)
     store = open_store(config)
     try:
         with store.engine.begin() as conn:

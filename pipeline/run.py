@@ -24,6 +24,7 @@ from pipeline.models import SkippedFile
 from pipeline.nlp import build_nlp, pipeline_description
 from pipeline.report import render_report
 from pipeline.report.figure_cache import CACHE_DIR as FIGURE_CACHE_DIR
+from pipeline.report.quote_chapter import CACHE_DIR as QUOTE_CACHE_DIR
 from pipeline.report.study import load_frames, read_case_by_topic, read_topics, report_data
 from pipeline.segment import segment_document
 from pipeline.store import Store
@@ -214,7 +215,8 @@ def report(config: RunConfig, plan: RunPlan, skipped: list[SkippedFile], matrice
     data = report_data(frames, config, plan.run_id, codebook, plan.codebook_sha256, skipped, matrices=matrices,
                        nlp_description=_nlp_description(config), topics=read_topics(config.out),
                        case_by_topic=read_case_by_topic(config.out))
-    rendered = render_report(data, config.out, figure_cache=config.out / FIGURE_CACHE_DIR)
+    rendered = render_report(data, config.out, figure_cache=config.out / FIGURE_CACHE_DIR,
+                             quote_cache=config.out / QUOTE_CACHE_DIR)
     outputs = {"report (HTML)": rendered["html"], "report (Markdown)": rendered["md"],
                "matrices": config.out / "matrices", "run config": config.out / "run_config.json"}
     return RunSummary(plan.run_id, len(frames.document_ids), len(frames.segments), len(frames.tags), skipped,

@@ -190,7 +190,7 @@ class Store:
             query = query.where(segments.c.document_id.in_(list(document_ids)))
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(decisions.c.id)).all()
-        return pd.DataFrame([dict(r._mapping) for r in rows], columns=[c.name for c in cols])
+        return _frame(rows, [c.name for c in cols])
 
     # --- embedding cache -----------------------------------------------------------------
 
@@ -307,7 +307,7 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(*cols).where(segments.c.document_id.in_(list(document_ids)))
                                 .order_by(segments.c.document_id, segments.c.idx)).all()
-        return pd.DataFrame([dict(r._mapping) for r in rows], columns=[c.name for c in cols])
+        return _frame(rows, [c.name for c in cols])
 
     def tags_frame(self, document_ids: Sequence[str], codebook_sha256: str) -> pd.DataFrame:
         """Tags of the given documents under one codebook version."""
@@ -319,7 +319,7 @@ class Store:
                 .where(segments.c.document_id.in_(list(document_ids)), tags.c.codebook_sha256 == codebook_sha256)
                 .order_by(segments.c.document_id, segments.c.idx, tags.c.code_id)
             ).all()
-        return pd.DataFrame([dict(r._mapping) for r in rows], columns=[c.name for c in cols])
+        return _frame(rows, [c.name for c in cols])
 
     def cases_frame(self, case_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Case attributes as columns, one row per case."""
@@ -349,3 +349,9 @@ def latest_codebook(engine: Engine) -> tuple[str, Codebook] | None:
         query = query.where(codebooks.c.sha256 == sha) if sha else query.order_by(codebooks.c.created_at.desc())
         row = conn.execute(query).first()
     return (row.sha256, Codebook.model_validate(row.content)) if row else None
+
+
+def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    """Result rows as a DataFrame: built from plain tuples (a dict per row was ~3x slower)."""
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+

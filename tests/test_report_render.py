@@ -193,7 +193,7 @@ def test_framework_matrix_links_to_quotes_in_html_and_markdown(rendered):
     md = paths["md"].read_text(encoding="utf-8")
     for anchor in set(re.findall(r'<a class="ref" href="#([^"]+)"', html)):
         assert f'id="{anchor}"' in html and f'<a id="{anchor}"></a>' in md
-    assert "[C1 interview_01.txt:1200–" in html
+    assert "[C1.1 interview_01.txt:1200–" in html  # quotes are numbered per case: case 1, quote 1
 
 
 @pytest.mark.slow
@@ -210,3 +210,17 @@ def test_empty_run_renders_as_word_and_pdf_too(data, tmp_path):
     assert paths["pdf"].read_bytes().startswith(b"%PDF")
     texts = [p.text for p in Document(str(paths["docx"])).paragraphs]
     assert any(t.startswith("Geen citaten") for t in texts)
+
+
+def test_kept_quote_parts_give_the_same_report_and_land_in_order(data, tmp_path):
+    plain = render_report(data, tmp_path / "plain")
+    first = render_report(data, tmp_path / "kept", quote_cache=tmp_path / "cache")
+    second = render_report(data, tmp_path / "kept", quote_cache=tmp_path / "cache")  # parts read back
+    for fmt in ("html", "md"):
+        text = plain[fmt].read_text(encoding="utf-8")
+        assert text == first[fmt].read_text(encoding="utf-8") == second[fmt].read_text(encoding="utf-8")
+    html = plain["html"].read_text(encoding="utf-8")
+    cases = re.findall(r'<h3 id="case-(\d+)">', html)
+    assert cases == [str(i) for i in range(1, len(cases) + 1)] and cases
+    assert html.index('id="citaten"') < html.index('id="case-1"') < html.index('id="methoden"')
+

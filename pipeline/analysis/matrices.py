@@ -149,9 +149,16 @@ def _count_matrix(coded: pd.DataFrame, row: str, value: str | None, index: pd.In
 
 def _case_matrix(segments: pd.DataFrame, tags: pd.DataFrame, codebook: Codebook, level: str,
                  measure: str, polarity: str | None) -> pd.DataFrame:
+    return _case_matrices(segments, tags, codebook, level, (measure,), polarity)[measure]
+
+
+def _case_matrices(segments: pd.DataFrame, tags: pd.DataFrame, codebook: Codebook, level: str,
+                   measures: tuple[str, ...], polarity: str | None = None) -> dict[str, pd.DataFrame]:
+    """Case x key matrices for several measures from one pass over the tags."""
     validate_segments(segments)
     validate_tags(tags)
-    _choice(measure, MEASURES, "measure")
+    for measure in measures:
+        _choice(measure, MEASURES, "measure")
     segs = segments.drop_duplicates("segment_id")
     index = pd.Index(sorted(segs[CASE_ID].unique(), key=str), name=CASE_LABEL)
     columns = _keys(codebook, level)
@@ -159,15 +166,22 @@ def _case_matrix(segments: pd.DataFrame, tags: pd.DataFrame, codebook: Codebook,
     # subset of cases by passing only their segments.
     coded = _coded(tags, codebook, level, polarity).merge(
         segs[["segment_id", CASE_ID, "n_words"]], on="segment_id", how="inner")
-    counts = _count_matrix(coded, CASE_ID, "n_words" if measure == "words" else None, index, columns)
-    if measure == "share":
-        n_segments = segs.groupby(CASE_ID).size().reindex(index)
-        counts = counts.div(n_segments, axis=0).astype("float64")
-    elif measure == "presence":
-        counts = (counts > 0).astype("int64")
-    counts.index.name = CASE_LABEL
-    counts.columns.name = level
-    return counts
+    segments_count = _count_matrix(coded, CASE_ID, None, index, columns)
+    result = {}
+    for measure in measures:
+        if measure == "words":
+            counts = _count_matrix(coded, CASE_ID, "n_words", index, columns)
+        elif measure == "share":
+            n_segments = segs.groupby(CASE_ID).size().reindex(index)
+            counts = segments_count.div(n_segments, axis=0).astype("float64")
+        elif measure == "presence":
+            counts = (segments_count > 0).astype("int64")
+        else:
+            counts = segments_count.copy()
+        counts.index.name = CASE_LABEL
+        counts.columns.name = level
+        result[measure] = counts
+    return result
 
 
 def case_by_code(segments: pd.DataFrame, tags: pd.DataFrame, codebook: Codebook,
@@ -352,8 +366,8 @@ def build_matrices(segments: pd.DataFrame, tags: pd.DataFrame, cases: pd.DataFra
     if attribute is not None:
         crosstabs = {m: crosstab(segments, tags, cases, codebook, attribute, "theme", m) for m in CROSSTAB_MEASURES}
     return Matrices(
-        case_by_code={m: case_by_code(segments, tags, codebook, m) for m in MEASURES},
-        case_by_theme={m: case_by_theme(segments, tags, codebook, m) for m in MEASURES},
+        case_by_code=_case_matrices(segments, tags, codebook, "code", MEASURES),
+        case_by_theme=_case_matrices(segments, tags, codebook, "theme", MEASURES),
         cooccurrence_codes=cooccurrence(tags, codebook, "code"),
         cooccurrence_themes=cooccurrence(tags, codebook, "theme"),
         attribute=attribute,

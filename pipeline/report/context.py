@@ -10,20 +10,18 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from markupsafe import Markup
 
 from pipeline.analysis.matrices import CASE_ID, attribute_columns, crosstab_filename
 from pipeline.analysis.code_source import CodeSource
-from pipeline.analysis.quotes import Quote, mark_evidence
 from pipeline.report.figure_cache import FigureCache, figure_key
 from pipeline.report.figures import as_data_uri, heatmap_png
-from pipeline.report.framework import framework_matrix, quote_anchor
+from pipeline.report.framework import framework_matrix
 from pipeline.report.matrix_files import matrix_folder
+from pipeline.report.quote_chapter import case_sections
 from pipeline.report.data import DocumentOverview, ReportData, as_overview
 
 #: Above this many columns (and more columns than rows) a matrix table is turned on its side.
 WIDE_COLUMNS = 12
-POLARITY_LABELS = {"positive": "positief (positive)", "negative": "negatief (negative)"}
 
 
 def _table(matrix: pd.DataFrame, share: bool, source: str | None = None,
@@ -125,21 +123,6 @@ class _Figures:
             list(pool.map(one, pending))
 
 
-def _quote_view(quote: Quote) -> dict[str, Any]:
-    markdown = mark_evidence(quote.text, quote.evidence, "markdown")
-    return {
-        "q": quote,
-        "anchor": quote_anchor(quote),
-        "html": Markup(mark_evidence(quote.text, quote.evidence, "html")),
-        # Every line of a multi-line quote must stay inside the Markdown blockquote.
-        "md": "> " + markdown.replace("\n", "\n> "),
-        "position": f"{quote.document_id}, tekens {quote.start}–{quote.end}",
-        "polarity_label": POLARITY_LABELS.get(quote.polarity, quote.polarity),
-        "negations": sorted({e["negated_by"] for e in quote.evidence if e.get("negated_by")}),
-        "patterns": sorted({str(e["pattern"]) for e in quote.evidence if e.get("pattern")}),
-    }
-
-
 def _case_attributes(cases: pd.DataFrame) -> tuple[list[str], dict[str, dict[str, str]]]:
     if CASE_ID not in cases.columns:
         return [], {}
@@ -148,29 +131,6 @@ def _case_attributes(cases: pd.DataFrame) -> tuple[list[str], dict[str, dict[str
     for row in cases.drop_duplicates(CASE_ID).to_dict("records"):
         values[str(row[CASE_ID])] = {a: "" if pd.isna(row[a]) else str(row[a]) for a in attributes}
     return attributes, values
-
-
-def _quotes_by_case(data: ReportData, attributes: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    themes = {code.id: theme for theme in data.codebook.themes for code in theme.codes}
-    grouped: dict[str, dict[str, list[Quote]]] = {}
-    for quote in data.quotes:
-        grouped.setdefault(quote.case_id, {}).setdefault(quote.code_id, []).append(quote)
-    sections = []
-    for case_id in sorted(grouped, key=str):
-        codes = [
-            {"code": code, "theme": themes[code.id],
-             "quotes": [_quote_view(q) for q in sorted(grouped[case_id][code.id], key=lambda q: q.rank)]}
-            for code in data.codebook.codes if code.id in grouped[case_id]
-        ]
-        sections.append({"case_id": case_id, "attributes": attributes.get(case_id, {}), "codes": codes})
-    # Quotes are numbered through the chapter, so the framework matrix can cite them as "C12".
-    number = 0
-    for section in sections:
-        for entry in section["codes"]:
-            for view in entry["quotes"]:
-                number += 1
-                view["no"] = number
-    return sections
 
 
 def _cases_table(documents: list[DocumentOverview], attributes: list[str],
@@ -315,7 +275,7 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
     generated = data.generated_at
     generated_text = generated.isoformat(timespec="seconds") if isinstance(generated, datetime) else str(generated)
     speakers = {s for doc in documents for s in doc.speakers}
-    quote_cases = _quotes_by_case(data, attribute_values)
+    quote_cases = case_sections(data.quotes, data.codebook, attribute_values)
     case_rows = _cases_table(documents, attributes, attribute_values)
     return {
         "study": data.study,
@@ -363,9 +323,9 @@ def build_context(data: ReportData, figure_cache: FigureCache | None = None) -> 
         "chapters": chapters,
         "chapter": {c["key"]: c for c in chapters},
         "quote_cases": quote_cases,
-        "quote_no": {v["anchor"]: v["no"] for case in quote_cases for entry in case["codes"] for v in entry["quotes"]},
+        "quote_no": {anchor: no for case in quote_cases for anchor, no in case.numbers.items()},
         "cases_without_quotes": [c["case_id"] for c in case_rows
-                                 if c["case_id"] not in {q["case_id"] for q in quote_cases}],
+                                 if c["case_id"] not in {q.case_id for q in quote_cases}],
         "skipped": data.skipped,
         "uncased": data.uncased,
     }

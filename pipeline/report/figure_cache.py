@@ -55,19 +55,21 @@ def figure_key(matrix: pd.DataFrame, **drawing: object) -> str:
 
 
 class FigureCache:
-    """PNG files by figure key in one folder.
+    """PNG files by figure key in one folder (or, with another suffix, any rendered piece of a report).
 
     Args:
         folder: The cache folder (created on first write).
+        suffix: File name suffix of the kept pieces.
     """
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, suffix: str = ".png"):
         self.folder = Path(folder)
+        self.suffix = suffix
         self.used: set[str] = set()   # keys asked for or stored by this report
         self.found: set[str] = set()  # keys that were on disk already
 
     def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.png"
+        return self.folder / f"{key}{self.suffix}"
 
     def get(self, key: str) -> bytes | None:
         """The cached PNG for ``key``, or None."""
@@ -131,7 +133,7 @@ class FigureCache:
         for path in self.folder.iterdir():
             # A .tmp file may be another report's write in progress: only old ones are leftovers.
             stale = path.suffix == ".tmp" and time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
-            if stale or (path.suffix == ".png" and path.stem not in self.used):
+            if stale or (path.suffix == self.suffix and path.stem not in self.used):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -20,6 +20,7 @@ from pipeline.errors import InvalidInput
 # ReportData and friends are re-exported: callers import them from here with render_report.
 from pipeline.report.context import build_context
 from pipeline.report.figure_cache import FigureCache
+from pipeline.report.quote_chapter import render_parts
 from pipeline.report.data import DocumentOverview, ReportData, as_overview, document_overview  # noqa: F401
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
@@ -78,7 +79,7 @@ def render_html(context: dict[str, Any], templates_dir: str | Path | None = None
 
 def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Path | None = None,
                   formats: tuple[str, ...] | list[str] = ("html", "md"), basename: str = "report",
-                  figure_cache: str | Path | None = None) -> dict[str, Path]:
+                  figure_cache: str | Path | None = None, quote_cache: str | Path | None = None) -> dict[str, Path]:
     """Write the report in the given formats.
 
     ``html`` is one self-contained file; ``md`` comes with ``figures/*.png`` beside it; ``docx``
@@ -96,6 +97,9 @@ def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Pa
         figure_cache: Folder where figures are kept by what they draw (see
             ``pipeline.report.figure_cache``): unchanged figures are not drawn again, and the
             folder is left holding this report's figures only. Default: no folder.
+        quote_cache: Folder where each case's part of the quotes chapter is kept by what it
+            shows (see ``pipeline.report.quote_chapter``): only changed cases are rendered
+            again. Default: no folder.
 
     Returns:
         Format ("html", "md", "docx", "pdf") -> the report, and "figure:<name>" -> each PNG.
@@ -122,6 +126,10 @@ def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Pa
             path = out / figure["path"]
             path.write_bytes(figure["png"])
             written[f"figure:{figure['name']}"] = path
+    if {"html", "pdf"} & set(formats):
+        render_parts(context["quote_cases"], _environment(folder, html=True), "html", quote_cache)
+    if "md" in formats:
+        render_parts(context["quote_cases"], _environment(folder, html=False), "md", quote_cache)
     html = render_html(context, folder) if {"html", "pdf"} & set(formats) else ""
     if "html" in formats:
         written["html"] = out / f"{basename}.html"
