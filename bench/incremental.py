@@ -1,7 +1,10 @@
 """Incremental runs: after editing 1 of 50 documents, a re-run takes <= 15% of the cold run.
 
-Both runs go through the full-run flow on a Prefect server started (and warmed up) before
-timing. The re-run reads and tags the edited document only; analyse and report always run.
+Every run goes through the full-run flow as ``kwali run`` runs it (``flows.runners.terminal_run``),
+on a Prefect server started (and warmed up) before timing, and after a pause that lets the server
+finish writing the last run's events. A re-run reads and tags the edited document only; analyse
+and report always run, with the on-disk caches of the output folder but not this process's
+in-memory ones.
 
     python bench/incremental.py
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -21,40 +25,53 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench._corpus import build_corpus  # noqa: E402
+from bench._runs import as_new_process, pause_for_server  # noqa: E402
 
 N_DOCS = 50
 TARGET = 0.15
+# Several re-runs, each after editing another document; the median is held to the target.
+RERUNS = 3
 
 
 def main() -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.full_run import RunStats, full_run
+    from flows.runners import terminal_run
     from pipeline.config import NlpOptions, RunConfig
 
-    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120):
+    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120), terminal_run():
         tmp_path = Path(tmp)
         corpus = build_corpus(tmp_path / "corpus", N_DOCS)
         warm = build_corpus(tmp_path / "warm", 2)
         full_run(RunConfig(corpus=warm, out=tmp_path / "warm-out", nlp=NlpOptions(model="blank")))
         config = RunConfig(corpus=corpus, out=tmp_path / "out", nlp=NlpOptions(model="blank"))
+        pause_for_server()
         start, cpu = time.perf_counter(), time.process_time()
         cold_stats = RunStats()
         full_run(config, stats=cold_stats)
         cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
-        edited = sorted(corpus.glob("*.txt"))[7]
-        edited.write_text(edited.read_text(encoding="utf-8") + "\nRespondent: Het vertrouwen is terug.\n",
-                          encoding="utf-8")
-        start, cpu = time.perf_counter(), time.process_time()
-        stats = RunStats()
-        full_run(config, stats=stats)
-        rerun, rerun_cpu = time.perf_counter() - start, time.process_time() - cpu
-        assert stats.read == [edited.name] and stats.tagged == 1, stats
+        reruns, cpus = [], []
+        for k in range(RERUNS):
+            edited = sorted(corpus.glob("*.txt"))[7 + k]
+            edited.write_text(edited.read_text(encoding="utf-8") + "\nRespondent: Het vertrouwen is terug.\n",
+                              encoding="utf-8")
+            as_new_process()  # each re-run is a new `kwali run`: only the disk caches help it
+            pause_for_server()
+            start, cpu = time.perf_counter(), time.process_time()
+            stats = RunStats()
+            full_run(config, stats=stats)
+            reruns.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+            assert stats.read == [edited.name] and stats.tagged == 1, stats
         assert cold_stats.tagged == N_DOCS, cold_stats
-        steps_s = step_times(config, sorted(corpus.glob("*.txt"))[8])
+        steps_s = step_times(config, sorted(corpus.glob("*.txt"))[7 + RERUNS])
+    rerun, rerun_cpu = statistics.median(reruns), statistics.median(cpus)
     ratio = rerun / cold
-    return {"documents": N_DOCS, "cold_s": round(cold, 2), "rerun_after_one_edit_s": round(rerun, 2),
-            "ratio": round(ratio, 3), "target": TARGET, "ok": ratio <= TARGET,
+    return {"documents": N_DOCS, "cold_s": round(cold, 2),
+            "reruns_after_one_edit_s": [round(r, 2) for r in reruns], "rerun_median_s": round(rerun, 2),
+            "ratio": round(ratio, 3), "ratios": [round(r / cold, 3) for r in reruns], "target": TARGET,
+            "ok": ratio <= TARGET,
             "rerun_steps_without_prefect_s": steps_s,
             # On a busy machine wall times swing; CPU seconds of this process (not the Prefect
             # server's) show the work itself.

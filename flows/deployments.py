@@ -21,6 +21,7 @@ import flows  # noqa: F401  (analytics off before prefect is imported)
 from prefect import flow
 
 from flows import full_run as fr
+from flows.runners import thread_runner
 from pipeline import incremental
 from pipeline.config import DEFAULT_CODEBOOK, IngestOptions, RunConfig, SegmentOptions, TagOptions
 from pipeline.errors import KwaliError
@@ -64,7 +65,7 @@ def build_config(study_folder: str, codebook: str, unit: UnitName, window: int, 
                      tag=TagOptions(methods=list(methods) or ["rules"]), attribute=attribute or None)
 
 
-@flow(name="kwali-full-run", log_prints=True)
+@flow(name="kwali-full-run", log_prints=True, task_runner=thread_runner())
 def full_run_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, unit: UnitName = "turn",
                   window: int = 3, output_name: str = "", methods: list[Method] = ["rules"],  # noqa: B006
                   attribute: str = "", fresh: bool = False, runner: RunnerName = "threads",
@@ -92,7 +93,7 @@ def full_run_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, unit
     return str(summary.outputs["report (HTML)"])
 
 
-@flow(name="kwali-ingest", log_prints=True)
+@flow(name="kwali-ingest", log_prints=True, task_runner=thread_runner())
 def ingest_flow(study_folder: str, unit: UnitName = "turn", window: int = 3, output_name: str = "",
                 fresh: bool = False) -> int:
     """Read new or changed files of a study into its store (documents and segments).
@@ -115,7 +116,7 @@ def ingest_flow(study_folder: str, unit: UnitName = "turn", window: int = 3, out
     return len(ids)
 
 
-@flow(name="kwali-annotate", log_prints=True)
+@flow(name="kwali-annotate", log_prints=True, task_runner=thread_runner())
 def annotate_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, unit: UnitName = "turn",
                   window: int = 3, output_name: str = "", methods: list[Method] = ["rules"],  # noqa: B006
                   fresh: bool = False) -> int:

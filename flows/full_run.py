@@ -1,7 +1,8 @@
 """The ``full-run`` flow: ingest -> annotate -> analyse -> report.
 
-Tasks run per source file (ingest) or per batch of documents (annotate), never per segment, and
-pass ids and paths, not data: the store in between holds the documents, segments and tags.
+Tasks run per batch of source files (ingest) or of documents (annotate), never per segment, and
+pass ids and paths, not data: the store in between holds the documents, segments and tags. A
+batch that fails is run again per file or document, so the culprit gets a task of its own.
 
 Faults stay local: a file or document whose task fails is listed as skipped with the error and
 the run goes on; steps that can fail for passing reasons (file system, a locked SQLite store)
@@ -22,6 +23,7 @@ from prefect.futures import as_completed
 from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import OperationalError
 
+from flows.runners import thread_runner
 from pipeline import incremental
 from pipeline import run as steps
 from pipeline.analysis import Matrices
@@ -30,6 +32,7 @@ from pipeline.ingest import SourceFile
 from pipeline.models import SkippedFile
 
 ANNOTATE_BATCH = 10  # documents per annotate task: amortises loading spaCy and the matcher
+INGEST_BATCH = 10  # files per ingest task: a task costs Prefect ~10 ms, a small transcript less
 TRANSIENT = (OSError, OperationalError)  # worth a retry: network shares, "database is locked"
 RETRIES = 2
 BACKOFF = exponential_backoff(backoff_factor=0.5)  # 0.5 s, then 1 s
@@ -44,6 +47,15 @@ def is_transient(task: Any, task_run: Any, state: Any) -> bool:
     except Exception:
         return False
     return False
+
+
+def _ingest_name() -> str:
+    from prefect.runtime import task_run
+
+    names = [source.rel for source in task_run.parameters.get("sources") or []]
+    if len(names) == 1:
+        return f"ingest {names[0]}"
+    return f"ingest {names[0]} … {names[-1]} ({len(names)} files)" if names else "ingest (nothing)"
 
 
 def _annotate_name() -> str:
@@ -78,10 +90,10 @@ def untagged_task(config: RunConfig, plan: steps.RunPlan, document_ids: list[str
     return incremental.needs_tagging(config, plan, document_ids)
 
 
-@task(name="ingest", task_run_name="ingest {source.rel}", cache_policy=NO_CACHE, retries=RETRIES,
+@task(name="ingest", task_run_name=_ingest_name, cache_policy=NO_CACHE, retries=RETRIES,
       retry_delay_seconds=BACKOFF, retry_condition_fn=is_transient)
-def ingest_task(config: RunConfig, plan: steps.RunPlan, source: SourceFile) -> steps.IngestOutcome:
-    return steps.ingest_source(config, plan, source)
+def ingest_task(config: RunConfig, plan: steps.RunPlan, sources: list[SourceFile]) -> list[steps.IngestOutcome]:
+    return steps.ingest_sources(config, plan, sources)
 
 
 @task(name="annotate", task_run_name=_annotate_name, cache_policy=NO_CACHE, retries=RETRIES,
@@ -123,10 +135,12 @@ def _error(exc: BaseException) -> str:
 
 def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
                progress: Progress | None = None) -> tuple[list[str], list[SkippedFile]]:
-    """Ingest every new or changed source file, one task each; a failing file is skipped with its error.
+    """Ingest every new or changed source file, in batches; a failing file is skipped with its error.
 
-    Unchanged files are found in one batch step and cost no task of their own (with thousands of
-    files, per-file task overhead would dominate a re-run); they are still counted as reused.
+    A failed batch is run again file by file, so the culprit shows as its own failed task (named
+    after the file) and the other files of the batch are still read. Unchanged files are found
+    in one batch step and cost no task of their own (with thousands of files, per-file task
+    overhead would dominate a re-run); they are still counted as reused.
     """
     skipped: list[SkippedFile] = []
     document_ids: list[str] = []
@@ -134,22 +148,39 @@ def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
     for outcome in reused:
         document_ids.extend(outcome.document_ids)
         stats.reused.append(outcome.source)
+    done = len(reused)
     if progress and reused:
-        progress("ingest", len(reused), len(plan.sources))
-    futures = {ingest_task.submit(config, plan, source): source for source in todo}
-    for done, future in enumerate(as_completed(list(futures)), start=len(reused) + 1):
-        source = futures[future]
+        progress("ingest", done, len(plan.sources))
+
+    def take(outcome: steps.IngestOutcome) -> None:
+        if outcome.skipped:
+            skipped.append(outcome.skipped)
+        document_ids.extend(outcome.document_ids)
+        (stats.reused if outcome.reused else stats.read).append(outcome.source)
+
+    batches = [todo[i:i + INGEST_BATCH] for i in range(0, len(todo), INGEST_BATCH)]
+    futures = {ingest_task.submit(config, plan, batch): batch for batch in batches}
+    failed: list[SourceFile] = []
+    for future in as_completed(list(futures)):
         try:
-            outcome = future.result()
-        except Exception as exc:  # one broken file must not stop a study of hundreds
-            failure = SkippedFile(source.rel, f"ingest failed: {_error(exc)}")
+            outcomes = future.result()
+        except Exception:  # one broken file must not stop a study of hundreds: find it below
+            failed.extend(futures[future])
+            continue
+        for outcome in outcomes:
+            take(outcome)
+        done += len(futures[future])
+        if progress:
+            progress("ingest", done, len(plan.sources))
+    singles = {ingest_task.submit(config, plan, [source]): source for source in failed}
+    for future in as_completed(list(singles)):
+        try:
+            take(future.result()[0])
+        except Exception as exc:
+            failure = SkippedFile(singles[future].rel, f"ingest failed: {_error(exc)}")
             skipped.append(failure)
             stats.failed.append(failure)
-        else:
-            if outcome.skipped:
-                skipped.append(outcome.skipped)
-            document_ids.extend(outcome.document_ids)
-            (stats.reused if outcome.reused else stats.read).append(source.rel)
+        done += 1
         if progress:
             progress("ingest", done, len(plan.sources))
     return sorted(document_ids), skipped
@@ -187,7 +218,7 @@ def annotate_all(config: RunConfig, plan: steps.RunPlan, document_ids: list[str]
     return failures
 
 
-@flow(name="full-run", log_prints=True, validate_parameters=False)
+@flow(name="full-run", log_prints=True, validate_parameters=False, task_runner=thread_runner())
 def full_run(config: RunConfig, progress: Progress | None = None, fresh: bool = False,
              stats: RunStats | None = None) -> steps.RunSummary:
     """Run a study end to end and write its report, matrices and run config.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,11 @@ def prepare(config: RunConfig, codebook: Codebook | None = None) -> RunPlan:
     return RunPlan(run_id, sources, skipped, sha, fingerprint, segment_fingerprint(config))
 
 
+def ingest_sources(config: RunConfig, plan: RunPlan, sources: Sequence[SourceFile]) -> list[IngestOutcome]:
+    """``ingest_source`` for each file in turn (a batch of files is one task in a flow)."""
+    return [ingest_source(config, plan, source) for source in sources]
+
+
 def ingest_source(config: RunConfig, plan: RunPlan, source: SourceFile) -> IngestOutcome:
     """Read one source file into documents and segments in the store (one transaction each).
 
@@ -110,8 +116,9 @@ def ingest_source(config: RunConfig, plan: RunPlan, source: SourceFile) -> Inges
     outcome = IngestOutcome(source=source.rel)
     store = open_store(config)
     try:
-        state = store.document_state()
-        known = state.get(source.rel)
+        # Only this file's documents: reading every document's state per file made ingest
+        # quadratic in the size of the study.
+        known = store.document_state([source.rel]).get(source.rel)
         if known and known[0] == source.sha256 and known[1] == plan.segment_fingerprint:
             outcome.document_ids.append(source.rel)
             outcome.reused = True
@@ -121,6 +128,8 @@ def ingest_source(config: RunConfig, plan: RunPlan, source: SourceFile) -> Inges
             except UnreadableFile as exc:
                 outcome.skipped = SkippedFile(source.rel, exc.reason)
                 return outcome
+            ids = [doc.id for doc in docs]  # a survey file holds one document per answer
+            state = store.document_state(ids if len(ids) <= 900 else None)  # within SQL's parameter limits
             for doc in docs:
                 known = state.get(doc.id)
                 if not (known and known[0] == doc.sha256 and known[1] == plan.segment_fingerprint):

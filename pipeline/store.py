@@ -84,12 +84,17 @@ class Store:
 
     # --- documents and segments ------------------------------------------------------------
 
-    def document_state(self) -> dict[str, tuple[str, str, str | None]]:
-        """Map document id -> (sha256, segmented_with, tagged_with) for skip decisions."""
+    def document_state(self, ids: Sequence[str] | None = None) -> dict[str, tuple[str, str, str | None]]:
+        """Map document id -> (sha256, segmented_with, tagged_with) for skip decisions.
+
+        Args:
+            ids: Only these documents (and only those stored); default: every document.
+        """
+        query = select(documents.c.id, documents.c.sha256, documents.c.segmented_with, documents.c.tagged_with)
+        if ids is not None:
+            query = query.where(documents.c.id.in_(list(ids)))
         with self.engine.connect() as conn:
-            rows = conn.execute(select(documents.c.id, documents.c.sha256, documents.c.segmented_with,
-                                       documents.c.tagged_with))
-            return {r.id: (r.sha256, r.segmented_with, r.tagged_with) for r in rows}
+            return {r.id: (r.sha256, r.segmented_with, r.tagged_with) for r in conn.execute(query)}
 
     def save_document(self, document: Document, segment_list: Sequence[Segment], fingerprint: str) -> None:
         """Insert or replace a document with its segments (and drop its old tags), atomically."""

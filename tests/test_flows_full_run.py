@@ -25,7 +25,7 @@ def test_tasks_are_thin_wrappers_of_pipeline_steps(config):
     from flows import full_run as fr
 
     plan = fr.prepare_task.fn(config)
-    outcomes = [fr.ingest_task.fn(config, plan, source) for source in plan.sources]
+    outcomes = fr.ingest_task.fn(config, plan, plan.sources)
     ids = [d for o in outcomes for d in o.document_ids]
     assert fr.annotate_task.fn(config, plan, ids, 1) == 3
     matrices = fr.analyse_task.fn(config, plan)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.runners import with_runner
+from flows.runners import HEARTBEAT_SETTINGS, terminal_run, with_runner
 from pipeline.errors import KwaliError
 from tests.test_run import write_corpus
 
@@ -51,3 +51,20 @@ def test_dask_runner_gives_identical_results_to_the_thread_runner(tmp_path, smal
     assert (tmp_path / "dask" / "report.html").is_file()
     tags = _tags(tmp_path / "threads")
     assert tags and _tags(tmp_path / "dask") == tags
+
+
+def test_terminal_runs_go_without_heartbeats_unless_asked_for(monkeypatch):
+    from prefect.settings import get_current_settings
+
+    for name in HEARTBEAT_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default  # Prefect 3.8 beats by default; the reason this exists
+    with terminal_run():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert get_current_settings().flows.heartbeat_frequency == default
+    # A researcher who set the frequency (for a lab server's crash automation) keeps it.
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    with terminal_run():
+        assert get_current_settings().flows.heartbeat_frequency == default
+

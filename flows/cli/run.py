@@ -64,11 +64,11 @@ def run(
         book = load_codebook(config.codebook)  # stop before any processing on a bad codebook
         err.print(f"Codebook {book.id} {book.version}: {len(book.themes)} themes, {len(book.codes)} codes")
         from flows.full_run import full_run  # Prefect is slow to import: only when running
-        from flows.runners import with_runner
+        from flows.runners import terminal_run, with_runner
 
         flow_to_run = with_runner(full_run, runner.value, dask_address)
 
-        with progress() as bar:
+        with terminal_run(), progress() as bar:
             tasks: dict[str, int] = {}
 
             def report_progress(step: str, done: int, total: int) -> None:
