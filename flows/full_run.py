@@ -152,11 +152,13 @@ def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
     if progress and reused:
         progress("ingest", done, len(plan.sources))
 
-    def take(outcome: steps.IngestOutcome) -> None:
+    def take(outcome: steps.IngestOutcome, retried: bool = False) -> None:
         if outcome.skipped:
             skipped.append(outcome.skipped)
         document_ids.extend(outcome.document_ids)
-        (stats.reused if outcome.reused else stats.read).append(outcome.source)
+        # A file retried alone after its batch failed may have been stored by that batch: it
+        # was still read in this run, not left unchanged.
+        (stats.reused if outcome.reused and not retried else stats.read).append(outcome.source)
 
     batches = [todo[i:i + INGEST_BATCH] for i in range(0, len(todo), INGEST_BATCH)]
     futures = {ingest_task.submit(config, plan, batch): batch for batch in batches}
@@ -175,7 +177,7 @@ def ingest_all(config: RunConfig, plan: steps.RunPlan, stats: RunStats,
     singles = {ingest_task.submit(config, plan, [source]): source for source in failed}
     for future in as_completed(list(singles)):
         try:
-            take(future.result()[0])
+            take(future.result()[0], retried=True)
         except Exception as exc:
             failure = SkippedFile(singles[future].rel, f"ingest failed: {_error(exc)}")
             skipped.append(failure)

@@ -168,3 +168,25 @@ def test_stage_flows_ingest_then_annotate_then_report_the_latest_run(prefect_har
     with open(tmp_path / "studie-kwali" / "matrices" / "case_by_theme.csv", encoding="utf-8") as handle:
         rows = {row["case"]: row for row in csv.DictReader(handle)}
     assert set(rows) == {"keilehaven", "werkspoor", "interview_02.txt"} and int(rows["keilehaven"]["trust"]) >= 1
+
+
+@pytest.mark.slow
+def test_a_failed_ingest_batch_is_run_again_file_by_file(prefect_harness, config, monkeypatch):
+    from flows.full_run import RunStats, full_run
+    from pipeline import run as steps
+
+    real_read = steps.read_document
+
+    def read_document(source, *args, **kwargs):
+        if source.rel == "interview_02.txt":  # last of its batch: the two before it are stored first
+            raise ValueError("reader bug on this file")
+        return real_read(source, *args, **kwargs)
+
+    monkeypatch.setattr(steps, "read_document", read_document)
+    stats = RunStats()
+    summary = full_run(config, stats=stats)
+    assert [(s.path, s.reason.split(":")[0]) for s in summary.skipped] == [("interview_02.txt", "ingest failed")]
+    # Stored by the failed batch, then found unchanged when run alone: still read in this run.
+    assert sorted(stats.read) == ["interview_00.txt", "interview_01.txt"] and stats.reused == []
+    assert summary.documents == 2 and stats.tagged == 2
+
