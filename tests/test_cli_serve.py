@@ -194,6 +194,20 @@ def test_deployment_run_completes_with_artifacts_and_readable_task_names(served,
     assert any(n.startswith("annotate interview_00.txt") for n in names), names
 
 
+def test_kwali_run_in_another_terminal_reports_to_the_served_server(served, study, small_codebook_path, tmp_path):
+    serve_file = served.tmp / "prefect-home" / "kwali-serve.json"
+    assert json.loads(serve_file.read_text())["api_url"] == served.api
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(served.tmp / "prefect-home"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", str(study), "--out", str(tmp_path / "cli-out"),
+                           "--codebook", str(small_codebook_path)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"Reporting to the Prefect server of `kwali serve` at {served.api}" in done.stderr
+    runs = served.call("POST", "/flow_runs/filter", {"flows": {"name": {"any_": ["full-run"]}}})
+    assert [r["state_type"] for r in runs] == ["COMPLETED"], runs  # the CLI's run, in the served UI
+
+
 def test_browser_starts_full_run_from_the_prefect_ui(served, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright==1.65.2")
     if not CHROMIUM.is_file():
@@ -270,3 +284,22 @@ def test_serve_stops_cleanly_on_ctrl_c_and_frees_the_port(served):
     assert "Stopped." in served.stderr.read_text()
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", served.port)) != 0, "the Prefect server still listens"
+    assert not (served.tmp / "prefect-home" / "kwali-serve.json").exists()  # `kwali run` no longer finds it
+
+
+def test_a_stale_or_foreign_serve_file_is_ignored(tmp_path, monkeypatch):
+    from flows.cli.serve import SERVE_FILE, running_serve_api
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    assert running_serve_api() is None  # no file
+    (tmp_path / SERVE_FILE).write_text("{not json", encoding="utf-8")
+    assert running_serve_api() is None
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / SERVE_FILE).write_text(json.dumps({"api_url": "http://127.0.0.1:9/api", "pid": dead.pid}))
+    assert running_serve_api() is None  # the serve that wrote it is gone
+    (tmp_path / SERVE_FILE).write_text(json.dumps({"api_url": "http://10.1.2.3:4200/api", "pid": os.getpid()}))
+    assert running_serve_api() is None  # never beyond this machine
+    (tmp_path / SERVE_FILE).write_text(json.dumps({"api_url": f"http://127.0.0.1:{free_port()}/api",
+                                                   "pid": os.getpid()}))
+    assert running_serve_api() is None  # nothing answers there

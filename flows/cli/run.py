@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -63,6 +64,14 @@ def run(
         )
         book = load_codebook(config.codebook)  # stop before any processing on a bad codebook
         err.print(f"Codebook {book.id} {book.version}: {len(book.themes)} themes, {len(book.codes)} codes")
+        if not os.environ.get("PREFECT_API_URL"):
+            from flows.cli.serve import running_serve_api
+
+            api_url = running_serve_api()
+            if api_url:  # before Prefect is imported: it reads the address once
+                os.environ["PREFECT_API_URL"] = api_url
+                err.print(f"Reporting to the Prefect server of `kwali serve` at {api_url}: the run shows in its UI.",
+                          highlight=False)
         from flows.full_run import full_run  # Prefect is slow to import: only when running
         from flows.runners import terminal_run, with_runner
 

@@ -7,6 +7,7 @@ unless ``PREFECT_API_URL`` already points at a server, then serves the deploymen
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +26,9 @@ from flows.cli.common import app, err, fail, out
 from pipeline.errors import KwaliError
 
 DEFAULT_HOME = Path("~/.kwali/prefect")
+#: Written into the Prefect home while `kwali serve` runs its server, so `kwali run` can find it.
+SERVE_FILE = "kwali-serve.json"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 START_TIMEOUT = 90.0  # the server is healthy after ~7 s here; a cold disk can take much longer
 
 QUIET_ENV = {
@@ -89,6 +94,40 @@ def stop_server(process: subprocess.Popen, timeout: float = 15.0) -> None:
         pass
 
 
+def prefect_home(home: Path | None = None) -> Path:
+    """The Prefect home: ``home``, else ``$PREFECT_HOME``, else ``~/.kwali/prefect``."""
+    return (home or Path(os.environ.get("PREFECT_HOME", "") or DEFAULT_HOME)).expanduser().resolve()
+
+
+def _write_serve_file(home: Path, api_url: str) -> Path:
+    path = home / SERVE_FILE
+    tmp = path.with_name(f".{SERVE_FILE}.tmp")
+    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def running_serve_api(home: Path | None = None) -> str | None:
+    """The API address of the server a running ``kwali serve`` started on this machine, if any.
+
+    Read from ``SERVE_FILE`` in the Prefect home; only a loopback address whose ``kwali serve``
+    process is alive and whose server answers its health check within a second counts.
+    """
+    try:
+        info = json.loads((prefect_home(home) / SERVE_FILE).read_text(encoding="utf-8"))
+        api_url, pid = str(info["api_url"]).rstrip("/"), int(info["pid"])
+        os.kill(pid, 0)  # raises when that process is gone (a killed serve leaves its file behind)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if urllib.parse.urlsplit(api_url).hostname not in LOOPBACK_HOSTS:
+        return None
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=1) as response:
+            return api_url if response.status == 200 else None
+    except (urllib.error.URLError, OSError):
+        return None
+
+
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends serve the same way Ctrl-C does
 
@@ -103,9 +142,10 @@ def serve(
     """Start the Prefect UI with Kwali's flows (full-run, ingest, annotate, analyse, report, topics)."""
     host = "127.0.0.1"  # interviews are personal data: the server never listens beyond this machine
     os.environ.update(QUIET_ENV)
-    prefect_home = (home or Path(os.environ.get("PREFECT_HOME", "") or DEFAULT_HOME)).expanduser().resolve()
-    os.environ["PREFECT_HOME"] = str(prefect_home)
+    home_dir = prefect_home(home)
+    os.environ["PREFECT_HOME"] = str(home_dir)
     process = None
+    serve_file = None
     previous = signal.signal(signal.SIGTERM, _terminate)
     # A shell starting us in the background may have set SIGINT to "ignore": Ctrl-C must stop us.
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -116,12 +156,15 @@ def serve(
             ui_url = api_url.rstrip("/").removesuffix("/api")
             err.print(f"Using the Prefect server at {api_url}", highlight=False)
         else:
-            err.print(f"Starting a Prefect server on {host}:{port} (home {prefect_home}) …", highlight=False)
-            process = start_server(host, port, prefect_home)
+            err.print(f"Starting a Prefect server on {host}:{port} (home {home_dir}) …", highlight=False)
+            process = start_server(host, port, home_dir)
             api_url = f"http://{host}:{port}/api"
             wait_healthy(api_url, START_TIMEOUT, process)
             os.environ["PREFECT_API_URL"] = api_url
             ui_url = f"http://{host}:{port}"
+            # `kwali run` in another terminal reports to this server (its runs show in this UI)
+            # instead of starting a temporary one of its own.
+            serve_file = _write_serve_file(home_dir, api_url)
         from flows.deployments import deployments  # imports prefect: only after PREFECT_API_URL is set
 
         import prefect
@@ -139,6 +182,8 @@ def serve(
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
+        if serve_file is not None:
+            serve_file.unlink(missing_ok=True)
         if process is not None:
             err.print("Stopping the Prefect server …")
             stop_server(process)
