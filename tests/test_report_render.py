@@ -224,3 +224,11 @@ def test_kept_quote_parts_give_the_same_report_and_land_in_order(data, tmp_path)
     assert cases == [str(i) for i in range(1, len(cases) + 1)] and cases
     assert html.index('id="citaten"') < html.index('id="case-1"') < html.index('id="methoden"')
 
+
+
+def test_render_html_alone_renders_the_quote_parts_too(data):
+    from pipeline.report.context import build_context
+    from pipeline.report.render import render_html
+
+    html = render_html(build_context(data))
+    assert '<h3 id="case-1">' in html and 'class="qno">C1.1<' in html

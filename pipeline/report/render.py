@@ -74,7 +74,10 @@ def templates_folder(templates_dir: str | Path | None) -> Path:
 def render_html(context: dict[str, Any], templates_dir: str | Path | None = None) -> str:
     """The HTML report as a string (self-contained: inline CSS, figures as data URIs)."""
     folder = templates_folder(templates_dir)
-    return _environment(folder, html=True).get_template(HTML_TEMPLATE).render(context)
+    env = _environment(folder, html=True)
+    # Case parts of the quotes chapter that no kept copy supplied (see ``render_report``).
+    render_parts([case for case in context["quote_cases"] if "html" not in case.rendered], env, "html")
+    return env.get_template(HTML_TEMPLATE).render(context)
 
 
 def render_report(data: ReportData, out_dir: str | Path, templates_dir: str | Path | None = None,
