@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline.report import context, figures
@@ -41,4 +42,22 @@ def test_unchanged_figure_comes_from_disk_in_a_new_process_and_changed_one_is_dr
     changed = render(_m([[0.1, 0.2], [0.3, 0.5]]))
     assert changed != first and len(drawn) == 2
     # Only what the latest report used stays: its figure and its heatmap frame.
-    assert len(list(tmp_path.glob("*.png"))) == 2 and len(list(tmp_path.glob("frame-*.png"))) == 1
+    assert len(list(tmp_path.glob("*.png"))) == 1 and len(list(tmp_path.glob("frame-*.frame"))) == 1
+
+
+def test_a_damaged_frame_is_drawn_again_and_old_png_frames_are_tidied(tmp_path):
+    figures._FRAMES.clear()
+    cache = FigureCache(tmp_path)
+    key = ("k",)
+    pixels = np.full((4, 6, 3), 200, dtype=np.uint8)
+    cache.put_frame(key, pixels, (1, 1, 5, 3))
+    got, box = FigureCache(tmp_path).get_frame(key)
+    assert np.array_equal(got, pixels) and box == (1, 1, 5, 3)
+    path = next(tmp_path.glob("frame-*.frame"))
+    path.write_bytes(path.read_bytes()[:-5])  # cut short, as by a full disk
+    assert FigureCache(tmp_path).get_frame(key) is None
+    (tmp_path / "frame-0123.png").write_bytes(b"old")  # how frames were kept before
+    fresh = FigureCache(tmp_path)
+    fresh.get_frame(key)
+    fresh.keep_only_used()
+    assert not (tmp_path / "frame-0123.png").exists() and path.exists()

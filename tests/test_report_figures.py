@@ -59,7 +59,7 @@ def test_a_new_process_reuses_frames_kept_on_disk_with_the_same_bytes(tmp_path):
     changed = _matrix([[1, 4, 0], [3, 0, 7]])
     figures._FRAMES.clear()
     heatmap_png(first, "Segmenten", frames=FigureCache(tmp_path))
-    kept = list(tmp_path.glob("frame-*.png"))
+    kept = list(tmp_path.glob("frame-*.frame"))
     assert len(kept) == 1
     figures._FRAMES.clear()  # as in a new process
     cache = FigureCache(tmp_path)
