@@ -10,12 +10,9 @@ import pytest
 
 from pipeline.analysis import reliability as ref
 from pipeline.analysis import reliability_counts as counted
+from tests.test_analysis_reliability import decision_rows
 
 sk_metrics = pytest.importorskip("sklearn.metrics")
-
-
-def decision_rows(rows):
-    return pd.DataFrame(rows, columns=["segment_id", "code_id", "coder", "verdict"])
 
 
 # s1-s3 double coded, s4 only anna (not a unit), s5 only consensus, s6 undone by bram (anna only),

@@ -53,6 +53,15 @@ def segment_ids(store: ReviewStore, document_id: str) -> list[str]:
     return store.segments_frame([document_id])["segment_id"].tolist()
 
 
+def coded_segment(url: str) -> str:
+    """The second segment of interview_00.txt (a respondent turn with tags), from a store opened for it."""
+    store = ReviewStore(url)
+    try:
+        return segment_ids(store, "interview_00.txt")[1]
+    finally:
+        store.close()
+
+
 def decide(c, token, segment_id, code_id, verdict="accept", seen=None, **extra):
     data = {"segment_id": segment_id, "code_id": code_id, "verdict": verdict, "seen": json.dumps(seen or {}), **extra}
     return c.post("/decide", data=data, headers={"X-CSRF-Token": token, "HX-Request": "true"})
@@ -167,9 +176,7 @@ def test_lead_assigns_documents(app):
 # --- CSRF --------------------------------------------------------------------------------------
 
 def test_writes_without_the_session_csrf_token_are_refused(app, url):
-    store = ReviewStore(url)
-    seg = segment_ids(store, "interview_00.txt")[1]
-    store.close()
+    seg = coded_segment(url)
     c = client(app)
     token = login(c, "anna")
     data = {"segment_id": seg, "code_id": "trust.building", "verdict": "accept", "seen": "{}"}
@@ -241,9 +248,7 @@ def test_no_path_traversal_through_static_or_exports(app):
 # --- decisions -----------------------------------------------------------------------------------
 
 def test_second_concurrent_save_is_told_and_nothing_is_overwritten(app, url):
-    store = ReviewStore(url)
-    seg = segment_ids(store, "interview_00.txt")[1]
-    store.close()
+    seg = coded_segment(url)
     tab1, tab2 = client(app), client(app)
     t1, t2 = login(tab1, "anna"), login(tab2, "anna")
     assert decide(tab1, t1, seg, "trust.building", "accept", seen={}).status_code == 200
@@ -288,9 +293,7 @@ def test_undo_restores_previous_decision_then_withdraws(app, url):
 
 
 def test_blind_mode_hides_other_coders_and_optionally_the_machine(app, url):
-    store = ReviewStore(url)
-    seg = segment_ids(store, "interview_00.txt")[1]
-    store.close()
+    seg = coded_segment(url)
     anna, bram, lead = client(app), client(app), client(app)
     ta, tb, tl = login(anna, "anna"), login(bram, "bram"), login(lead, "lea")
     decide(anna, ta, seg, "*", memo="annas notitie")
@@ -379,9 +382,7 @@ def test_lead_adjudicates_disagreements_into_consensus(app, url):
 
 
 def test_exports_quote_formula_cells(app, url):
-    store = ReviewStore(url)
-    seg = segment_ids(store, "interview_00.txt")[1]
-    store.close()
+    seg = coded_segment(url)
     c = client(app)
     token = login(c, "anna")
     decide(c, token, seg, "*", memo="=HYPERLINK(\"http://x\")")
@@ -397,9 +398,7 @@ def test_csrf_token_is_on_every_form(app):
 
 
 def test_memos_belong_to_a_segment_and_code_and_survive_verdict_changes(app, url):
-    store = ReviewStore(url)
-    seg = segment_ids(store, "interview_00.txt")[1]
-    store.close()
+    seg = coded_segment(url)
     c = client(app)
     token = login(c, "anna")
     page = decide(c, token, seg, "trust.building", "accept", memo="duidelijk vertrouwen").text
