@@ -20,7 +20,7 @@ from pipeline.analysis import Matrices, build_matrices, write_matrices
 from pipeline.codebook import Codebook
 from pipeline.config import RunConfig
 from pipeline.errors import UnreadableFile
-from pipeline.ingest import SourceFile, discover, load_cases, read_document
+from pipeline.ingest import Cases, SourceFile, discover, load_cases, read_document
 from pipeline.models import SkippedFile
 from pipeline.nlp import build_nlp, pipeline_description
 from pipeline.report import render_report
@@ -103,8 +103,14 @@ def prepare(config: RunConfig, codebook: Codebook | None = None) -> RunPlan:
 
 
 def ingest_sources(config: RunConfig, plan: RunPlan, sources: Sequence[SourceFile]) -> list[IngestOutcome]:
-    """``ingest_source`` for each file in turn (a batch of files is one task in a flow)."""
-    return [ingest_source(config, plan, source) for source in sources]
+    """``ingest_source`` for each file in turn, with one store and one read of cases.csv (a batch
+    of files is one task in a flow)."""
+    store = open_store(config)
+    try:
+        cases = load_cases(config.corpus)
+        return [_ingest(store, cases, config, plan, source) for source in sources]
+    finally:
+        store.close()
 
 
 def ingest_source(config: RunConfig, plan: RunPlan, source: SourceFile) -> IngestOutcome:
@@ -113,31 +119,31 @@ def ingest_source(config: RunConfig, plan: RunPlan, source: SourceFile) -> Inges
     A file whose content and settings are unchanged since it was last stored is not read again.
     A file that cannot be read comes back as ``skipped`` with the reason; it never raises.
     """
+    return ingest_sources(config, plan, [source])[0]
+
+
+def _ingest(store: Store, cases: Cases, config: RunConfig, plan: RunPlan, source: SourceFile) -> IngestOutcome:
     outcome = IngestOutcome(source=source.rel)
-    store = open_store(config)
-    try:
-        # Only this file's documents: reading every document's state per file made ingest
-        # quadratic in the size of the study.
-        known = store.document_state([source.rel]).get(source.rel)
-        if known and known[0] == source.sha256 and known[1] == plan.segment_fingerprint:
-            outcome.document_ids.append(source.rel)
-            outcome.reused = True
-        else:
-            try:
-                docs = read_document(source, load_cases(config.corpus), config.ingest)
-            except UnreadableFile as exc:
-                outcome.skipped = SkippedFile(source.rel, exc.reason)
-                return outcome
-            ids = [doc.id for doc in docs]  # a survey file holds one document per answer
-            state = store.document_state(ids if len(ids) <= 900 else None)  # within SQL's parameter limits
-            for doc in docs:
-                known = state.get(doc.id)
-                if not (known and known[0] == doc.sha256 and known[1] == plan.segment_fingerprint):
-                    store.save_document(doc, segment_document(doc, config.segment), plan.segment_fingerprint)
-                outcome.document_ids.append(doc.id)
-        store.add_run_documents(plan.run_id, outcome.document_ids)
-    finally:
-        store.close()
+    # Only this file's documents: reading every document's state per file made ingest
+    # quadratic in the size of the study.
+    known = store.document_state([source.rel]).get(source.rel)
+    if known and known[0] == source.sha256 and known[1] == plan.segment_fingerprint:
+        outcome.document_ids.append(source.rel)
+        outcome.reused = True
+    else:
+        try:
+            docs = read_document(source, cases, config.ingest)
+        except UnreadableFile as exc:
+            outcome.skipped = SkippedFile(source.rel, exc.reason)
+            return outcome
+        ids = [doc.id for doc in docs]  # a survey file holds one document per answer
+        state = store.document_state(ids if len(ids) <= 900 else None)  # within SQL's parameter limits
+        for doc in docs:
+            known = state.get(doc.id)
+            if not (known and known[0] == doc.sha256 and known[1] == plan.segment_fingerprint):
+                store.save_document(doc, segment_document(doc, config.segment), plan.segment_fingerprint)
+            outcome.document_ids.append(doc.id)
+    store.add_run_documents(plan.run_id, outcome.document_ids)
     return outcome
 
 
