@@ -29,6 +29,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 #: Above this many cells the numbers no longer fit; the colour scale has to speak alone.
 MAX_ANNOTATED_CELLS = 900
+#: Above this many cells the numbers are set smaller (6 pt instead of 8), and so are the cells.
+SMALL_NUMBERS_ABOVE = 200
 
 
 def _formatter(values: np.ndarray, value_format: str | Callable[[float], str] | None) -> Callable[[float], str]:
@@ -79,9 +81,18 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
     col_labels = tuple(str(v) for v in matrix.columns)
     longest_row = max((len(s) for s in row_labels), default=4)
     longest_col = max((len(s) for s in col_labels), default=4)
-    # Size grows with the matrix and its labels, within limits a browser can still show.
-    width = min(max(4.5, 1.8 + 0.6 * n_cols + 0.07 * longest_row), 22.0)
-    height = min(max(2.8, 1.2 + 0.38 * n_rows + 0.06 * longest_col), 30.0)
+    # Size grows with the matrix and its labels, within limits a browser can still show. Cells
+    # with a number in them need room for it; without numbers (too many cells) a cell only has
+    # to keep its 8 pt tick label apart from the next one, and a third of the pixels also
+    # means a third of the encoding time on every re-run.
+    annotated = n_rows * n_cols <= MAX_ANNOTATED_CELLS
+    small_numbers = n_rows * n_cols > SMALL_NUMBERS_ABOVE
+    if not annotated:
+        cell_width, cell_height = 0.24, 0.2
+    else:
+        cell_width, cell_height = (0.45, 0.25) if small_numbers else (0.6, 0.38)
+    width = min(max(4.5, 1.8 + cell_width * n_cols + 0.07 * longest_row), 22.0)
+    height = min(max(2.8, 1.2 + cell_height * n_rows + 0.06 * longest_col), 30.0)
     width = max(width, min(0.09 * len(title), 22.0))  # a long title must not be clipped
     if values.size == 0:
         frame, _ = _frame((width, height, dpi, title, row_labels, col_labels, xlabel, ylabel, cmap, None, None),
@@ -92,11 +103,11 @@ def heatmap_png(matrix: pd.DataFrame, title: str = "", *, value_format: str | Ca
     frame, box = _frame((width, height, dpi, title, row_labels, col_labels, xlabel, ylabel, cmap, low, top), frames)
     picture = frame.copy()
     _paint_cells(picture, box, values, cmap, low, top, dpi)
-    if n_rows * n_cols <= MAX_ANNOTATED_CELLS:
+    if annotated:
         image = Image.fromarray(picture)
         with _DRAW_LOCK:
             _annotate(image, box, values, _formatter(values, value_format), low, top,
-                      size=8 if n_rows * n_cols <= 200 else 6, dpi=dpi)
+                      size=6 if small_numbers else 8, dpi=dpi)
         return _png(image)
     return _png(picture)
 
