@@ -94,9 +94,9 @@ def step_times(config, edited: Path) -> dict[str, float]:
     times["ingest (1 read, the rest reused)"], start = time.perf_counter() - start, time.perf_counter()
     steps.annotate_documents(config, plan, incremental.needs_tagging(config, plan, ids))
     times["annotate (1 tagged)"], start = time.perf_counter() - start, time.perf_counter()
-    matrices = steps.analyse(config, plan)
+    analysis = steps.analyse(config, plan)
     times["analyse (matrices, CSV + XLSX)"], start = time.perf_counter() - start, time.perf_counter()
-    steps.report(config, plan, [], matrices)
+    steps.report(config, plan, [], analysis)
     times["report (HTML + MD, heatmaps)"] = time.perf_counter() - start
     return {k: round(v, 2) for k, v in times.items()}
 

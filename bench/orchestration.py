@@ -46,8 +46,8 @@ def direct(config) -> int:
     ids.sort()
     for i in range(0, len(ids), ANNOTATE_BATCH):
         steps.annotate_documents(config, plan, ids[i:i + ANNOTATE_BATCH])
-    matrices = steps.analyse(config, plan)
-    return steps.report(config, plan, sorted(skipped, key=lambda s: s.path), matrices).documents
+    analysis = steps.analyse(config, plan)
+    return steps.report(config, plan, sorted(skipped, key=lambda s: s.path), analysis).documents
 
 
 def main() -> dict:

@@ -178,11 +178,11 @@ def report_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, output
         attribute: Case attribute for the crosstab, e.g. city (default: the first in cases.csv).
     """
     config, plan, skipped = _latest(study_folder, codebook, "turn", 3, output_name, attribute)
-    matrices = fr.analyse_task(config, plan)
-    summary = fr.report_task(config, plan, skipped, matrices)
+    analysis = fr.analyse_task(config, plan)
+    summary = fr.report_task(config, plan, skipped, analysis)
     from flows.artifacts import publish
 
-    publish(summary, matrices, fr.RunStats())
+    publish(summary, analysis.matrices, fr.RunStats())
     print(f"Report: {summary.outputs['report (HTML)']}")
     return str(summary.outputs["report (HTML)"])
 
@@ -220,8 +220,8 @@ def topics_flow(study_folder: str, codebook: str = DEFAULT_CODEBOOK_TEXT, output
     print(f"Topics of run {plan.run_id}: {config.out / 'topics'} ({', '.join(sorted(written))})")
     if not update_report:
         return str(config.out / "topics")
-    matrices = fr.analyse_task(config, plan)
-    summary = fr.report_task(config, plan, skipped, matrices)
+    analysis = fr.analyse_task(config, plan)
+    summary = fr.report_task(config, plan, skipped, analysis)
     print(f"Report: {summary.outputs['report (HTML)']}")
     return str(summary.outputs["report (HTML)"])
 

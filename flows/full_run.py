@@ -26,7 +26,6 @@ from sqlalchemy.exc import OperationalError
 from flows.runners import thread_runner
 from pipeline import incremental
 from pipeline import run as steps
-from pipeline.analysis import Matrices
 from pipeline.config import RunConfig
 from pipeline.ingest import SourceFile
 from pipeline.models import SkippedFile
@@ -104,15 +103,15 @@ def annotate_task(config: RunConfig, plan: steps.RunPlan, document_ids: list[str
 
 @task(name="analyse", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=BACKOFF,
       retry_condition_fn=is_transient)
-def analyse_task(config: RunConfig, plan: steps.RunPlan) -> Matrices:
+def analyse_task(config: RunConfig, plan: steps.RunPlan) -> steps.Analysis:
     return steps.analyse(config, plan)
 
 
 @task(name="report", cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=BACKOFF,
       retry_condition_fn=is_transient)
 def report_task(config: RunConfig, plan: steps.RunPlan, skipped: list[SkippedFile],
-                matrices: Matrices) -> steps.RunSummary:
-    return steps.report(config, plan, skipped, matrices)
+                analysis: steps.Analysis) -> steps.RunSummary:
+    return steps.report(config, plan, skipped, analysis)
 
 
 Progress = Callable[[str, int, int], None]
@@ -238,14 +237,14 @@ def full_run(config: RunConfig, progress: Progress | None = None, fresh: bool = 
     plan = prepare_task(config)
     document_ids, skipped = ingest_all(config, plan, stats, progress)
     failed = annotate_all(config, plan, document_ids, stats, progress)
-    matrices = analyse_task(config, plan)
+    analysis = analyse_task(config, plan)
     if config.topics.enabled:
         from flows.topics import topics
 
         topics(config, plan.run_id, plan.codebook_sha256)
     skipped = sorted([*plan.skipped, *skipped, *failed], key=lambda s: s.path)
-    summary = report_task(config, plan, skipped, matrices)
+    summary = report_task(config, plan, skipped, analysis)
     from flows.artifacts import publish
 
-    publish(summary, matrices, stats)
+    publish(summary, analysis.matrices, stats)
     return summary

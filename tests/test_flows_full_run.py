@@ -28,9 +28,9 @@ def test_tasks_are_thin_wrappers_of_pipeline_steps(config):
     outcomes = fr.ingest_task.fn(config, plan, plan.sources)
     ids = [d for o in outcomes for d in o.document_ids]
     assert fr.annotate_task.fn(config, plan, ids, 1) == 3
-    matrices = fr.analyse_task.fn(config, plan)
+    analysis = fr.analyse_task.fn(config, plan)
     assert (config.out / "matrices" / "case_by_code.csv").is_file()
-    summary = fr.report_task.fn(config, plan, [], matrices)
+    summary = fr.report_task.fn(config, plan, [], analysis)
     assert summary.documents == 3 and (config.out / "report.html").is_file()
 
 

@@ -45,8 +45,7 @@ def full(config):
         if outcome.skipped:
             skipped.append(outcome.skipped)
     tagged = steps.annotate_documents(config, plan, ids)
-    matrices = steps.analyse(config, plan)
-    return plan, tagged, steps.report(config, plan, skipped, matrices)
+    return plan, tagged, steps.report(config, plan, skipped, steps.analyse(config, plan))
 
 
 @pytest.fixture
