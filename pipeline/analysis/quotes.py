@@ -89,6 +89,12 @@ def evidence_list(value: Any) -> list[dict[str, Any]]:
     return items
 
 
+def _evidence_count(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    return len(evidence_list(value))
+
+
 def _optional_text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
@@ -117,14 +123,15 @@ def strongest_quotes(segments: pd.DataFrame, tags: pd.DataFrame, per_code: int =
     if per_code < 1:
         raise ValueError(f"per_code must be at least 1, got {per_code}")
     code_order = {code.id: i for i, code in enumerate(codebook.codes)} if codebook is not None else None
-    candidates = tags.assign(polarity=polarity_values(tags), evidence=tags["evidence"].map(evidence_list))
+    # Only the evidence count ranks candidates; the evidence itself is normalised for the chosen
+    # quotes alone (a tenth of the tags), which halves the time of this function.
+    candidates = tags.assign(polarity=polarity_values(tags), n_evidence=tags["evidence"].map(_evidence_count))
     if codebook is not None:
         # As in the matrices, the codebook (not the tag) decides which theme a code is in.
         candidates = candidates[candidates["code_id"].isin(code_order)]
         candidates = candidates.assign(theme_id=candidates["code_id"].map(codebook.theme_of()))
     if candidates.empty:
         return []
-    candidates = candidates.assign(n_evidence=candidates["evidence"].map(len))
     # Plain dict over the columns: a groupby with a Python aggregate took ~0.1 s per report.
     by_pair: dict[tuple[Any, Any], set[str]] = {}
     for pair in zip(candidates["segment_id"], candidates["code_id"], candidates["method"].map(str)):
@@ -146,13 +153,16 @@ def strongest_quotes(segments: pd.DataFrame, tags: pd.DataFrame, per_code: int =
     )
     ranked = ranked.assign(rank=ranked.groupby([CASE_ID, "code_id"]).cumcount() + 1)
     ranked = ranked[ranked["rank"] <= per_code]
+    columns = (CASE_ID, "code_id", "theme_id", "segment_id", "document_id", "speaker", "start", "end", "text",
+               "score", "polarity", "evidence", "methods", "rank")
+    # Column lists zipped, not to_dict("records"): that boxes every cell and took a third of the time.
     return [
-        Quote(case_id=str(row[CASE_ID]), code_id=str(row["code_id"]), theme_id=str(row["theme_id"]),
-              segment_id=str(row["segment_id"]), document_id=str(row["document_id"]),
-              speaker=_optional_text(row["speaker"]), start=int(row["start"]), end=int(row["end"]),
-              text=str(row["text"]), score=float(row["score"]), polarity=str(row["polarity"]),
-              evidence=tuple(row["evidence"]), methods=row["methods"], rank=int(row["rank"]))
-        for row in ranked.to_dict("records")
+        Quote(case_id=str(case), code_id=str(code), theme_id=str(theme), segment_id=str(segment),
+              document_id=str(document), speaker=_optional_text(speaker), start=int(start), end=int(end),
+              text=str(text), score=float(score), polarity=str(polarity), evidence=tuple(evidence_list(evidence)),
+              methods=methods, rank=int(rank))
+        for (case, code, theme, segment, document, speaker, start, end, text, score, polarity, evidence, methods,
+             rank) in zip(*(ranked[column].tolist() for column in columns))
     ]
 
 
