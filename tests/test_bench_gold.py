@@ -24,6 +24,28 @@ def test_written_set_units_hashes_and_labels_verify():
     assert all(r["rationale"].strip() for r in rows)
 
 
+def test_heldout_test_set_units_hashes_and_labels_verify():
+    assert verify_sets.verify("heldout") == []
+    rows = sets.load_set("heldout")
+    assert len(rows) >= 120
+    for theme in sets.THEMES:
+        assert sum(theme in r["labels"] for r in rows) >= 30, theme
+    assert sum(not r["labels"] for r in rows) >= 25
+    assert all(r["rationale"].strip() and r["words"] >= 15 for r in rows)
+    # every block of the source is a unit of at least 15 words, so nothing is left uncoded
+    source = (sets.HERE / "heldout_test.txt").read_text(encoding="utf-8")
+    spans = verify_sets.paragraphs(source)
+    assert len(spans) == len(rows)
+    assert all(len(source[s:e].split()) >= 15 for s, e in spans)
+
+
+def test_heldout_is_a_registered_set_of_its_own():
+    assert "heldout" in sets.SETS
+    assert sets.gold_file("heldout").name == "heldout_test.jsonl"
+    written = {r["sha1"] for r in sets.read_records("written")}
+    assert not written & {r["sha1"] for r in sets.read_records("heldout")}
+
+
 def test_partypanel_set_verifies_against_the_shared_answers(shared_dir, monkeypatch):
     monkeypatch.setattr(sets, "SHARED", shared_dir)
     monkeypatch.setattr(verify_sets, "source_folder", sets.source_folder)
@@ -35,11 +57,12 @@ def test_partypanel_set_verifies_against_the_shared_answers(shared_dir, monkeypa
     assert all(r["text"][:40] not in text for r in rows if len(r["text"]) >= 40)
 
 
-def test_a_changed_source_is_refused(tmp_path):
-    source = (sets.HERE / "written_dev.txt").read_text(encoding="utf-8")
-    (tmp_path / "written_dev.txt").write_text(source.replace("e", "é", 1), encoding="utf-8")
+@pytest.mark.parametrize("name, filename", [("written", "written_dev.txt"), ("heldout", "heldout_test.txt")])
+def test_a_changed_source_is_refused(tmp_path, name, filename):
+    source = (sets.HERE / filename).read_text(encoding="utf-8")
+    (tmp_path / filename).write_text(source.replace("e", "é", 1), encoding="utf-8")
     with pytest.raises(sets.GoldError, match="sha1"):
-        sets.load_set("written", tmp_path)
+        sets.load_set(name, tmp_path)
 
 
 def test_answer_units_skip_bookkeeping_and_short_cells(tmp_path):

@@ -7,7 +7,9 @@ Three sets, each a JSONL file of labels beside this module:
   non-empty CSV cell (``row`` id + ``column``) or per line of the ROCK file (``line``, the inline
   ``[[code]]`` markers removed); only sha1 hashes are stored, never the answers;
 * ``written``: paragraphs of written_dev.txt, interview-style Dutch written for Kwali in the field
-  of neighbourhood entrepreneurs (our own text, so it lives in the repo; offsets + sha1).
+  of neighbourhood entrepreneurs (our own text, so it lives in the repo; offsets + sha1);
+* ``heldout``: paragraphs of heldout_test.txt, a held-out TEST set in the same field and format as
+  ``written`` (interviews, reports, policy memos, field notes). It is scored, never tuned on.
 
 ``load_set(name)`` returns rows with ``id``, ``text`` and ``labels`` and raises ``GoldError`` when a
 source is missing or a hash does not match, so a score is never computed on shifted text.
@@ -26,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 # KWALI_SHARED points elsewhere when the repository is checked out away from ../shared (a worktree).
 SHARED = Path(os.environ.get("KWALI_SHARED") or HERE.parents[1].parent / "shared")
 THEMES = ("trust", "temporality", "roles")
-SETS = ("seeds", "partypanel", "written")
+SETS = ("seeds", "partypanel", "written", "heldout")
 MIN_WORDS_ANSWER = 4
 # LimeSurvey bookkeeping columns: never answers.
 _META_COLUMNS = {"id", "submitdate", "startdate", "datestamp", "startlanguage", "lastpage"}
@@ -45,12 +47,12 @@ def sha1(text: str) -> str:
 def source_folder(name: str) -> Path:
     """Where the source texts of a gold set live."""
     return {"seeds": SHARED / "corpora" / "seeds", "partypanel": SHARED / "external" / "partypanel-nl",
-            "written": HERE}[name]
+            "written": HERE, "heldout": HERE}[name]
 
 
 def gold_file(name: str) -> Path:
     return HERE / {"seeds": "seeds_dev.jsonl", "partypanel": "partypanel_dev.jsonl",
-                   "written": "written_dev.jsonl"}[name]
+                   "written": "written_dev.jsonl", "heldout": "heldout_test.jsonl"}[name]
 
 
 def answer_units(folder: Path, filename: str) -> dict[str, str]:
