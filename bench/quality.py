@@ -42,6 +42,10 @@ from pipeline.tagfile import tag_records  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench" / "gold"))
 from sets import SETS, GoldError, load_set  # noqa: E402
 
+#: Scored, never tuned on: left out of ``--gold all`` and ``--train-on``, and no error listing.
+TEST_SETS = ("heldout",)
+DEV_SETS = tuple(name for name in SETS if name not in TEST_SETS)
+
 THEMES = ("trust", "temporality", "roles")
 GOLD = ROOT / "bench" / "gold" / "seeds_dev.jsonl"
 SEEDS = ROOT.parent / "shared" / "corpora" / "seeds"
@@ -163,11 +167,15 @@ def main() -> int:
     parser.add_argument("--method", default="rules", choices=METHODS + ("all",))
     parser.add_argument("--embedder", default="e5", help="e5 | use | tfidf | st:FOLDER")
     parser.add_argument("--seeds", type=Path, default=None, help="folder with the seed documents (default ../shared)")
-    parser.add_argument("--gold", default="seeds", choices=SETS + ("all",), help="which development gold set")
+    parser.add_argument("--gold", default="seeds", choices=SETS + ("all",),
+                        help="which gold set; all = every development set (not the held-out test set)")
     parser.add_argument("--train-on", default=None, metavar="SET[,SET]",
                         help="learned methods: train one model on these gold sets (comma-separated) and "
                              "score the others with it, instead of leave-one-document-out")
     args = parser.parse_args()
+    if args.errors and args.gold in TEST_SETS:
+        raise SystemExit(f"--errors is refused on the held-out test set {args.gold!r}: reading its errors "
+                         "would turn it into development data. Score it without --errors.")
     train_on = parse_train_on(args.train_on)
     book = load_codebook(args.codebook)
     from pipeline.store import Store
@@ -182,7 +190,7 @@ def main() -> int:
             raise SystemExit(f"--train-on: {error}") from error
         print(f"learned methods trained on {'+'.join(train_on)}: {len(args.train_rows)} units")
     results = {}
-    for name in (SETS if args.gold == "all" else (args.gold,)):
+    for name in (DEV_SETS if args.gold == "all" else (args.gold,)):
         if name in train_on:
             print(f"\nskipped {name}: trained on (--train-on)")
             continue
@@ -191,7 +199,8 @@ def main() -> int:
         except GoldError as error:
             print(f"skipped {name}: {error}")
             continue
-        print(f"\n##### Development gold set {name}: {len(rows)} units from {len({r['file'] for r in rows})} files")
+        kind = "Held-out test set" if name in TEST_SETS else "Development gold set"
+        print(f"\n##### {kind} {name}: {len(rows)} units from {len({r['file'] for r in rows})} files")
         args.vectors = vectors
         results[name] = score_set(rows, book, args)
     if args.json:
@@ -206,9 +215,10 @@ def parse_train_on(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-    unknown = [n for n in names if n not in SETS]
+    unknown = [n for n in names if n not in DEV_SETS]
     if unknown or not names:
-        raise SystemExit(f"--train-on: unknown gold set(s) {', '.join(unknown) or value!r}; use {', '.join(SETS)}")
+        raise SystemExit(f"--train-on: unknown or held-out gold set(s) {', '.join(unknown) or value!r}; "
+                         f"use {', '.join(DEV_SETS)}")
     return names
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,8 +53,17 @@ def test_train_rows_make_one_model_for_every_scored_row_and_may_not_overlap():
 def test_parse_train_on_names_and_unknown_sets():
     assert quality.parse_train_on(None) == ()
     assert quality.parse_train_on("written, partypanel,written") == ("written", "partypanel")
-    with pytest.raises(SystemExit, match="unknown gold set"):
+    with pytest.raises(SystemExit, match="unknown or held-out gold set"):
         quality.parse_train_on("written,interviews")
+    with pytest.raises(SystemExit, match="held-out"):
+        quality.parse_train_on("heldout")
+
+
+def test_the_held_out_set_is_left_out_of_all_and_refuses_an_error_listing():
+    assert "heldout" in quality.SETS and "heldout" not in quality.DEV_SETS
+    done = subprocess.run([sys.executable, "bench/quality.py", "--gold", "heldout", "--errors"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "refused on the held-out test set" in done.stderr
 
 
 @pytest.mark.slow
