@@ -73,7 +73,7 @@ class QuoteRef:
 
     quote: Quote = field(repr=False, compare=False)
 
-    @property
+    @cached_property
     def anchor(self) -> str:
         return quote_anchor(self.quote)
 
@@ -99,7 +99,7 @@ class QuoteRef:
         a cell shows it for its first quotes only."""
         return snippet(self.quote)
 
-    @property
+    @cached_property
     def position(self) -> str:
         return f"{self.document_id}:{self.start}–{self.end}"
 
