@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -71,35 +70,14 @@ def snippet(quote: Quote, limit: int = SNIPPET_CHARS) -> str:
 class QuoteRef:
     """A link from a matrix cell to one quote: document and character span."""
 
-    quote: Quote = field(repr=False, compare=False)
-
-    @cached_property
-    def anchor(self) -> str:
-        return quote_anchor(self.quote)
-
-    @property
-    def document_id(self) -> str:
-        return self.quote.document_id
+    anchor: str
+    document_id: str
+    start: int
+    end: int
+    snippet: str
+    polarity: str
 
     @property
-    def start(self) -> int:
-        return self.quote.start
-
-    @property
-    def end(self) -> int:
-        return self.quote.end
-
-    @property
-    def polarity(self) -> str:
-        return self.quote.polarity
-
-    @cached_property
-    def snippet(self) -> str:
-        """The quote's sentence around its evidence (``snippet``); made when first shown, since
-        a cell shows it for its first quotes only."""
-        return snippet(self.quote)
-
-    @cached_property
     def position(self) -> str:
         return f"{self.document_id}:{self.start}–{self.end}"
 
@@ -172,7 +150,8 @@ def framework_matrix(quotes: list[Quote], counts: pd.DataFrame, codebook: Codebo
 
         def cell(case_id: str, code_id: str) -> Cell:
             n = lookup.get((case_id, code_id), 0)
-            refs = tuple(QuoteRef(q) for q in by_cell.get((case_id, code_id), []))
+            refs = tuple(QuoteRef(quote_anchor(q), q.document_id, q.start, q.end, snippet(q), q.polarity)
+                         for q in by_cell.get((case_id, code_id), []))
             return Cell(n, refs, refs[:SNIPPETS_PER_CELL])
 
         if codes_as_rows:
