@@ -23,6 +23,7 @@ beside the target first and then moved into place, so a killed run never leaves 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -56,6 +57,7 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 
+@functools.lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """Spreadsheet column name of a 0-based column index: 0 -> "A", 25 -> "Z", 26 -> "AA"."""
     if index < 0:
@@ -245,26 +247,51 @@ def _cell(ref: str, value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f'<c r="{ref}"><v>{int(value)}</v></c>'
     if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return f'<c r="{ref}"><v>{number!r}</v></c>' if math.isfinite(number) else ""
+        if not math.isfinite(value):
+            return ""
+        # numpy's str() of a float32 is the shortest text for *its* precision: 0.1, not the
+        # 0.10000000149011612 that repr(float(value)) would give.
+        text = str(value) if isinstance(value, np.floating) and value.dtype.itemsize < 8 else repr(float(value))
+        return f'<c r="{ref}"><v>{text}</v></c>'
     if _is_missing(value):
         return ""
     return _inline(ref, str(value))
 
 
-def _column_cells(column: pd.Series, letter: str) -> list[str]:
-    """The cells of one column, rows 2.. (the header is row 1); plain numpy columns in bulk."""
-    dtype = column.dtype
-    rows = range(2, len(column) + 2)
-    if isinstance(dtype, np.dtype):
-        if dtype.kind in "iu":
-            return [f'<c r="{letter}{r}"><v>{v}</v></c>' for r, v in zip(rows, column.to_numpy().tolist())]
-        if dtype.kind == "f":
-            return [f'<c r="{letter}{r}"><v>{v!r}</v></c>' if math.isfinite(v) else ""
-                    for r, v in zip(rows, column.to_numpy().tolist())]
-        if dtype.kind == "b":
-            return [f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>' for r, v in zip(rows, column.to_numpy().tolist())]
-    return [_cell(f"{letter}{r}", v) for r, v in zip(rows, column.tolist())]
+def _column_values(table: pd.DataFrame) -> list[tuple[str, list[Any]]]:
+    """Per column: how to write it ("i", "f", "b" or "any") and its values as Python objects.
+
+    Columns of one numpy dtype come out of the frame in one ``to_numpy`` call; selecting them
+    one by one costs more in pandas than writing their cells.
+    """
+    dtypes = table.dtypes.tolist()
+    columns: list[tuple[str, list[Any]] | None] = [None] * len(dtypes)
+    by_dtype: dict[np.dtype, list[int]] = {}
+    for j, dtype in enumerate(dtypes):
+        if isinstance(dtype, np.dtype) and (dtype.kind in "iub" or dtype == np.float64):
+            by_dtype.setdefault(dtype, []).append(j)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "f":
+            columns[j] = ("any", list(table.iloc[:, j].to_numpy()))  # numpy scalars: see _cell
+        else:
+            columns[j] = ("any", table.iloc[:, j].tolist())
+    for dtype, positions in by_dtype.items():
+        kind = "i" if dtype.kind in "iu" else dtype.kind
+        block = table.iloc[:, positions].to_numpy(dtype=dtype).T.tolist()
+        for j, values in zip(positions, block):
+            columns[j] = (kind, values)
+    return columns  # type: ignore[return-value]
+
+
+def _column_cells(kind: str, values: list[Any], letter: str) -> list[str]:
+    """The cells of one column, rows 2.. (the header is row 1)."""
+    rows = range(2, len(values) + 2)
+    if kind == "i":
+        return [f'<c r="{letter}{r}"><v>{v}</v></c>' for r, v in zip(rows, values)]
+    if kind == "f":
+        return [f'<c r="{letter}{r}"><v>{v!r}</v></c>' if math.isfinite(v) else "" for r, v in zip(rows, values)]
+    if kind == "b":
+        return [f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>' for r, v in zip(rows, values)]
+    return [_cell(f"{letter}{r}", v) for r, v in zip(rows, values)]
 
 
 def _first_column_width(table: pd.DataFrame) -> float:
@@ -280,7 +307,7 @@ def _worksheet(table: pd.DataFrame, bold_header: bool, freeze_header: bool, sele
     header = "".join(_inline(f"{letter}1", str(name), style) for letter, name in zip(letters, table.columns))
     lines = [f'<row r="1">{header}</row>'] if n_columns else []
     if n_rows and n_columns:
-        columns = [_column_cells(table.iloc[:, j], letters[j]) for j in range(n_columns)]
+        columns = [_column_cells(kind, values, letter) for (kind, values), letter in zip(_column_values(table), letters)]
         lines.extend(f'<row r="{r}">{"".join(cells)}</row>' for r, cells in enumerate(zip(*columns), start=2))
     dimension = f"A1:{letters[-1]}{n_rows + 1}" if n_columns else "A1"
     tab = ' tabSelected="1"' if selected else ""

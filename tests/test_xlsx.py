@@ -78,6 +78,16 @@ def test_floats_keep_their_shortest_round_trip_form(tmp_path):
     assert [c.value for c in openpyxl.load_workbook(path)["f"]["A"][1:]] == values
 
 
+def test_float32_is_written_in_its_own_shortest_form(tmp_path):
+    path = tmp_path / "float32.xlsx"
+    write_xlsx({"f": pd.DataFrame({"x": np.array([0.1, 2.5e-7, np.inf], dtype="float32"),
+                                   "y": np.array([0.25, 3.0, 1.5], dtype="float64")})}, path)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert '<c r="A2"><v>0.1</v></c>' in xml and '<c r="A3"><v>2.5e-07</v></c>' in xml
+    assert '<c r="B4"><v>1.5</v></c>' in xml and 'r="A4"' not in xml
+    assert [c.value for c in openpyxl.load_workbook(path)["f"]["A"][1:3]] == [0.1, 2.5e-07]
+
+
 def test_missing_and_infinite_values_are_empty_cells(tmp_path):
     frame = pd.DataFrame({
         "float": [1.5, np.nan, np.inf, -np.inf],
