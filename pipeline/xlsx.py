@@ -124,8 +124,12 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, bold_hea
     Raises:
         ValueError: A sheet name Excel would refuse (see ``validate_sheet_names``), or no
             sheets at all.
+        TypeError: A table is not a DataFrame.
     """
     names = validate_sheet_names(sheets)
+    for name in names:
+        if not isinstance(sheets[name], pd.DataFrame):
+            raise TypeError(f"sheet {name!r}: expected a pandas DataFrame, got {type(sheets[name]).__name__}")
     path = Path(path)
     parts = [
         ("[Content_Types].xml", _content_types(len(names))),
@@ -145,6 +149,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, bold_hea
                 info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
+                info.create_system = 3  # as written on Unix, so Windows gives the same bytes too
                 archive.writestr(info, text.encode("utf-8"), compresslevel=_COMPRESSLEVEL)
         tmp.replace(path)
     except BaseException:
@@ -307,7 +312,8 @@ def _worksheet(table: pd.DataFrame, bold_header: bool, freeze_header: bool, sele
     header = "".join(_inline(f"{letter}1", str(name), style) for letter, name in zip(letters, table.columns))
     lines = [f'<row r="1">{header}</row>'] if n_columns else []
     if n_rows and n_columns:
-        columns = [_column_cells(kind, values, letter) for (kind, values), letter in zip(_column_values(table), letters)]
+        columns = [_column_cells(kind, values, letter)
+                   for (kind, values), letter in zip(_column_values(table), letters)]
         lines.extend(f'<row r="{r}">{"".join(cells)}</row>' for r, cells in enumerate(zip(*columns), start=2))
     dimension = f"A1:{letters[-1]}{n_rows + 1}" if n_columns else "A1"
     tab = ' tabSelected="1"' if selected else ""

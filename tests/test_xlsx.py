@@ -187,6 +187,12 @@ def test_bad_sheet_names_raise_clear_errors(tmp_path, names, message):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_table_must_be_a_dataframe(tmp_path):
+    with pytest.raises(TypeError, match="sheet 'codes': expected a pandas DataFrame, got Series"):
+        write_xlsx({"codes": pd.Series([1, 2])}, tmp_path / "fout.xlsx")
+    assert not list(tmp_path.iterdir())
+
+
 def test_good_sheet_names_pass():
     assert validate_sheet_names(["x" * 31, "basis", "stad & regio", "it's"]) == ["x" * 31, "basis", "stad & regio",
                                                                                  "it's"]
@@ -249,7 +255,7 @@ def _has_calc() -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(_office() is None, reason="LibreOffice (soffice) is not on PATH")
-@pytest.mark.skipif(not _has_calc(), reason="LibreOffice Calc is not installed (apt-get install libreoffice-calc-nogui)")
+@pytest.mark.skipif(not _has_calc(), reason="LibreOffice Calc is missing (apt-get install libreoffice-calc-nogui)")
 def test_libreoffice_opens_the_workbook(tmp_path):
     columns = ["case", *(f"code_{j}" for j in range(30))]
     frame = pd.DataFrame([[f"geval {i}", *(float(i * j) / 7 for j in range(30))] for i in range(5)], columns=columns)
