@@ -21,6 +21,7 @@ from scipy import sparse
 
 from pipeline.codebook import Codebook
 from pipeline.errors import InvalidInput
+from pipeline.xlsx import write_xlsx
 
 SEGMENT_COLUMNS = ("segment_id", "document_id", "case_id", "speaker", "start", "end", "text", "n_words")
 TAG_COLUMNS = ("segment_id", "code_id", "theme_id", "score", "method", "polarity", "evidence")
@@ -440,29 +441,11 @@ def write_matrices(matrices: Matrices, out_dir: str | Path, folder: str = "matri
 
 
 def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, header row in bold, written in openpyxl's streaming mode.
+    """One sheet per table, header row in bold and frozen, written by ``pipeline.xlsx``.
 
-    Streaming (``write_only``) writes rows as they come, about three times faster than
-    ``DataFrame.to_excel``, which builds every cell object first; a re-run rewrites these files.
-    Written to a temporary file first, so a killed run never leaves half a workbook.
+    A re-run rewrites these files, and Kwali's own writer puts the plain XML parts together
+    several times faster than openpyxl's streaming mode (see ``pipeline.xlsx``). It writes a
+    temporary file first, so a killed run never leaves half a workbook, and the same matrices
+    give the same bytes.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for name, table in sheets.items():
-        sheet = book.create_sheet(name)
-        header = []
-        for column in table.columns:
-            cell = WriteOnlyCell(sheet, value=str(column))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in table.itertuples(index=False, name=None):
-            sheet.append([value.item() if hasattr(value, "item") else value for value in row])
-    tmp = path.with_name(f".{path.name}.tmp")
-    book.save(tmp)
-    tmp.replace(path)
-
+    write_xlsx(sheets, path)
