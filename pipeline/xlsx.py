@@ -24,6 +24,7 @@ beside the target first and then moved into place, so a killed run never leaves 
 from __future__ import annotations
 
 import functools
+import io
 import math
 import os
 import re
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["column_letter", "validate_sheet_names", "write_xlsx"]
+__all__ = ["column_letter", "validate_sheet_names", "write_xlsx", "xlsx_bytes"]
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -110,16 +111,18 @@ def validate_sheet_names(names: Iterable[Any]) -> list[str]:
     return names
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, bold_header: bool = True,
-               freeze_header: bool = True) -> None:
-    """Write tables as an XLSX workbook, one sheet per table in mapping order.
+def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, bold_header: bool = True,
+               freeze_header: bool = True) -> bytes:
+    """The XLSX workbook of these tables, one sheet per table in mapping order, as bytes.
 
     Args:
         sheets: Sheet name -> table. Column names become the header row; the index is not
             written.
-        path: The workbook to (over)write; its folder must exist.
         bold_header: Header cells in bold.
         freeze_header: Freeze the header row, so it stays in view while scrolling down.
+
+    Returns:
+        The workbook file's bytes (the same for the same tables).
 
     Raises:
         ValueError: A sheet name Excel would refuse (see ``validate_sheet_names``), or no
@@ -130,7 +133,6 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, bold_hea
     for name in names:
         if not isinstance(sheets[name], pd.DataFrame):
             raise TypeError(f"sheet {name!r}: expected a pandas DataFrame, got {type(sheets[name]).__name__}")
-    path = Path(path)
     parts = [
         ("[Content_Types].xml", _content_types(len(names))),
         ("_rels/.rels", _root_rels()),
@@ -141,16 +143,37 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, bold_hea
     for number, name in enumerate(names, start=1):
         parts.append((f"xl/worksheets/sheet{number}.xml",
                       _worksheet(sheets[name], bold_header, freeze_header, selected=number == 1)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESSLEVEL) as archive:
+        for name, text in parts:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3  # as written on Unix, so Windows gives the same bytes too
+            archive.writestr(info, text.encode("utf-8"), compresslevel=_COMPRESSLEVEL)
+    return buffer.getvalue()
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, bold_header: bool = True,
+               freeze_header: bool = True) -> None:
+    """Write tables as an XLSX workbook (``xlsx_bytes``), through a temporary file beside it.
+
+    Args:
+        sheets: Sheet name -> table, as for ``xlsx_bytes``.
+        path: The workbook to (over)write; its folder must exist.
+        bold_header: Header cells in bold.
+        freeze_header: Freeze the header row.
+
+    Raises:
+        ValueError: A sheet name Excel would refuse, or no sheets at all.
+        TypeError: A table is not a DataFrame.
+    """
+    data = xlsx_bytes(sheets, bold_header=bold_header, freeze_header=freeze_header)
+    path = Path(path)
     # The process id keeps two processes writing the same workbook from sharing a temporary file.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESSLEVEL) as archive:
-            for name, text in parts:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                info.create_system = 3  # as written on Unix, so Windows gives the same bytes too
-                archive.writestr(info, text.encode("utf-8"), compresslevel=_COMPRESSLEVEL)
+        tmp.write_bytes(data)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -305,23 +303,10 @@ def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _xlsx(frame: pd.DataFrame) -> bytes:
-    """The frame as one XLSX sheet, header first, empty cells for missing values.
+    """The frame as one XLSX sheet ("Sheet1"), header first and bold, empty cells for missing values."""
+    from pipeline.xlsx import xlsx_bytes  # noqa: PLC0415  (only exports need it)
 
-    openpyxl's write-only mode streams rows instead of building a cell object per value, which
-    makes a few thousand decisions export ~2.5x faster than ``DataFrame.to_excel``; the sheet
-    reads back the same.
-    """
-    from openpyxl import Workbook  # noqa: PLC0415  (only exports need it)
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Sheet1")
-    sheet.append([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        sheet.append([None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-                      for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes({"Sheet1": frame})
 
 
 EXPORTS = {"decisions.csv", "decisions.xlsx", "decisions_history.csv", "decisions_history.xlsx",

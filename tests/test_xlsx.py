@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.xlsx import column_letter, validate_sheet_names, write_xlsx
+from pipeline.xlsx import column_letter, validate_sheet_names, write_xlsx, xlsx_bytes
 
 
 def interview_sheets() -> dict[str, pd.DataFrame]:
@@ -271,3 +272,11 @@ def test_libreoffice_opens_the_workbook(tmp_path):
     assert list(share.columns) == columns
     pd.testing.assert_frame_equal(share, frame, check_dtype=False)  # CSV shows 0.0 as 0
     assert (out / "lo-tekst & zo.csv").read_text(encoding="utf-8").splitlines() == ["t", "  café <b> & ĳs  "]
+
+
+def test_xlsx_bytes_are_the_written_file(tmp_path):
+    table = pd.DataFrame({"code": ["vertrouwen", "rollen"], "n": [3, 1]})
+    target = tmp_path / "tabel.xlsx"
+    write_xlsx({"blad": table}, target)
+    assert xlsx_bytes({"blad": table}) == target.read_bytes()
+    assert pd.read_excel(io.BytesIO(xlsx_bytes({"blad": table})), sheet_name="blad").equals(table)
