@@ -46,6 +46,31 @@ def test_heldout_is_a_registered_set_of_its_own():
     assert not written & {r["sha1"] for r in sets.read_records("heldout")}
 
 
+def test_fieldnotes_set_units_hashes_and_labels_verify():
+    assert verify_sets.verify("fieldnotes") == []
+    rows = sets.load_set("fieldnotes")
+    assert len(rows) >= 120
+    for theme in sets.THEMES:
+        assert sum(theme in r["labels"] for r in rows) >= 30, theme
+    assert sum(not r["labels"] for r in rows) >= 25
+    assert all(r["rationale"].strip() and r["words"] >= 15 for r in rows)
+    # every block of the source is a unit of at least 15 words, so nothing is left uncoded
+    source = (sets.HERE / "fieldnotes_dev.txt").read_text(encoding="utf-8")
+    spans = verify_sets.paragraphs(source)
+    assert len(spans) == len(rows)
+    assert all(len(source[s:e].split()) >= 15 for s, e in spans)
+
+
+def test_fieldnotes_is_a_development_set_sharing_no_paragraph_with_written_or_heldout():
+    assert sets.SETS.index("fieldnotes") < sets.SETS.index("heldout")
+    assert sets.gold_file("fieldnotes").name == "fieldnotes_dev.jsonl"
+    fieldnotes = [r["sha1"] for r in sets.read_records("fieldnotes")]
+    assert len(set(fieldnotes)) == len(fieldnotes)
+    # hashes only: the held-out text is never read here
+    for other in ("written", "heldout"):
+        assert not set(fieldnotes) & {r["sha1"] for r in sets.read_records(other)}, other
+
+
 def test_partypanel_set_verifies_against_the_shared_answers(shared_dir, monkeypatch):
     monkeypatch.setattr(sets, "SHARED", shared_dir)
     monkeypatch.setattr(verify_sets, "source_folder", sets.source_folder)
@@ -57,7 +82,8 @@ def test_partypanel_set_verifies_against_the_shared_answers(shared_dir, monkeypa
     assert all(r["text"][:40] not in text for r in rows if len(r["text"]) >= 40)
 
 
-@pytest.mark.parametrize("name, filename", [("written", "written_dev.txt"), ("heldout", "heldout_test.txt")])
+@pytest.mark.parametrize("name, filename", [("written", "written_dev.txt"), ("fieldnotes", "fieldnotes_dev.txt"),
+                                            ("heldout", "heldout_test.txt")])
 def test_a_changed_source_is_refused(tmp_path, name, filename):
     source = (sets.HERE / filename).read_text(encoding="utf-8")
     (tmp_path / filename).write_text(source.replace("e", "é", 1), encoding="utf-8")

@@ -66,6 +66,11 @@ def test_the_held_out_set_is_left_out_of_all_and_refuses_an_error_listing():
     assert done.returncode != 0 and "refused on the held-out test set" in done.stderr
 
 
+def test_the_fieldnotes_set_is_a_development_set_that_can_be_scored_and_trained_on():
+    assert "fieldnotes" in quality.DEV_SETS
+    assert quality.parse_train_on("fieldnotes,written") == ("fieldnotes", "written")
+
+
 @pytest.mark.slow
 def test_a_model_trained_on_another_set_codes_the_scored_set():
     from pipeline.codebook import load_codebook

@@ -1,6 +1,6 @@
 """The development gold sets and how their unit texts are cut from the sources (stdlib only).
 
-Three sets, each a JSONL file of labels beside this module:
+Four development sets and one test set, each a JSONL file of labels beside this module:
 
 * ``seeds``: paragraphs of ../shared/corpora/seeds (offsets + sha1, see README.md);
 * ``partypanel``: real Dutch open survey answers in ../shared/external/partypanel-nl, one unit per
@@ -8,6 +8,9 @@ Three sets, each a JSONL file of labels beside this module:
   ``[[code]]`` markers removed); only sha1 hashes are stored, never the answers;
 * ``written``: paragraphs of written_dev.txt, interview-style Dutch written for Kwali in the field
   of neighbourhood entrepreneurs (our own text, so it lives in the repo; offsets + sha1);
+* ``fieldnotes``: paragraphs of fieldnotes_dev.txt, a second written development set in the same
+  field and format as ``written`` (interviews, reports, minutes and emails, local news, survey
+  answers), by another writer; meant for tuning;
 * ``heldout``: paragraphs of heldout_test.txt, a held-out TEST set in the same field and format as
   ``written`` (interviews, reports, policy memos, field notes). It is scored, never tuned on.
 
@@ -28,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 # KWALI_SHARED points elsewhere when the repository is checked out away from ../shared (a worktree).
 SHARED = Path(os.environ.get("KWALI_SHARED") or HERE.parents[1].parent / "shared")
 THEMES = ("trust", "temporality", "roles")
-SETS = ("seeds", "partypanel", "written", "heldout")
+SETS = ("seeds", "partypanel", "written", "fieldnotes", "heldout")
 MIN_WORDS_ANSWER = 4
 # LimeSurvey bookkeeping columns: never answers.
 _META_COLUMNS = {"id", "submitdate", "startdate", "datestamp", "startlanguage", "lastpage"}
@@ -47,12 +50,13 @@ def sha1(text: str) -> str:
 def source_folder(name: str) -> Path:
     """Where the source texts of a gold set live."""
     return {"seeds": SHARED / "corpora" / "seeds", "partypanel": SHARED / "external" / "partypanel-nl",
-            "written": HERE, "heldout": HERE}[name]
+            "written": HERE, "fieldnotes": HERE, "heldout": HERE}[name]
 
 
 def gold_file(name: str) -> Path:
     return HERE / {"seeds": "seeds_dev.jsonl", "partypanel": "partypanel_dev.jsonl",
-                   "written": "written_dev.jsonl", "heldout": "heldout_test.jsonl"}[name]
+                   "written": "written_dev.jsonl", "fieldnotes": "fieldnotes_dev.jsonl",
+                   "heldout": "heldout_test.jsonl"}[name]
 
 
 def answer_units(folder: Path, filename: str) -> dict[str, str]:

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Verify the partypanel and written development gold sets and the heldout test set (stdlib only).
+"""Verify the partypanel, written and fieldnotes development gold sets and the heldout test set (stdlib only).
 
 For every record: the source exists, the unit exists (offsets on a paragraph boundary, or the CSV
 row/column, or the ROCK line), sha1 and word count match, labels are known themes, a rationale is
 given; every unit of the source is coded exactly once. Prints counts; exits 1 on any problem.
 
-    python3 bench/gold/verify_sets.py [partypanel] [written] [heldout]
+    python3 bench/gold/verify_sets.py [partypanel] [written] [fieldnotes] [heldout]
 """
 import re
 import sys
@@ -74,7 +74,7 @@ def verify(name):
 
 def main(names):
     errors = []
-    for name in names or ("partypanel", "written", "heldout"):
+    for name in names or ("partypanel", "written", "fieldnotes", "heldout"):
         errors += [f"{name}: {e}" for e in verify(name)]
     for error in errors:
         print("  " + error, file=sys.stderr)
