@@ -24,19 +24,20 @@ def test_written_set_units_hashes_and_labels_verify():
     assert all(r["rationale"].strip() for r in rows)
 
 
-def test_heldout_test_set_units_hashes_and_labels_verify():
-    assert verify_sets.verify("heldout") == []
-    rows = sets.load_set("heldout")
+@pytest.mark.parametrize("name, source", [("heldout", "heldout_test.txt"), ("fieldnotes", "fieldnotes_dev.txt")])
+def test_written_sets_units_hashes_and_labels_verify(name, source):
+    assert verify_sets.verify(name) == []
+    rows = sets.load_set(name)
     assert len(rows) >= 120
     for theme in sets.THEMES:
         assert sum(theme in r["labels"] for r in rows) >= 30, theme
     assert sum(not r["labels"] for r in rows) >= 25
     assert all(r["rationale"].strip() and r["words"] >= 15 for r in rows)
     # every block of the source is a unit of at least 15 words, so nothing is left uncoded
-    source = (sets.HERE / "heldout_test.txt").read_text(encoding="utf-8")
-    spans = verify_sets.paragraphs(source)
+    text = (sets.HERE / source).read_text(encoding="utf-8")
+    spans = verify_sets.paragraphs(text)
     assert len(spans) == len(rows)
-    assert all(len(source[s:e].split()) >= 15 for s, e in spans)
+    assert all(len(text[s:e].split()) >= 15 for s, e in spans)
 
 
 def test_heldout_is_a_registered_set_of_its_own():
@@ -44,21 +45,6 @@ def test_heldout_is_a_registered_set_of_its_own():
     assert sets.gold_file("heldout").name == "heldout_test.jsonl"
     written = {r["sha1"] for r in sets.read_records("written")}
     assert not written & {r["sha1"] for r in sets.read_records("heldout")}
-
-
-def test_fieldnotes_set_units_hashes_and_labels_verify():
-    assert verify_sets.verify("fieldnotes") == []
-    rows = sets.load_set("fieldnotes")
-    assert len(rows) >= 120
-    for theme in sets.THEMES:
-        assert sum(theme in r["labels"] for r in rows) >= 30, theme
-    assert sum(not r["labels"] for r in rows) >= 25
-    assert all(r["rationale"].strip() and r["words"] >= 15 for r in rows)
-    # every block of the source is a unit of at least 15 words, so nothing is left uncoded
-    source = (sets.HERE / "fieldnotes_dev.txt").read_text(encoding="utf-8")
-    spans = verify_sets.paragraphs(source)
-    assert len(spans) == len(rows)
-    assert all(len(source[s:e].split()) >= 15 for s, e in spans)
 
 
 def test_fieldnotes_is_a_development_set_sharing_no_paragraph_with_written_or_heldout():
