@@ -146,6 +146,23 @@ def test_cli_report_writes_the_asked_formats_and_fails_cleanly(study, tmp_path):
     assert bad.returncode == 2 and "run_config.json" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_cli_report_takes_the_runs_figures_from_its_cache(study, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from pipeline.report import context, figures
+
+    real, drawn = context.heatmap_png, []
+    monkeypatch.setattr(context, "heatmap_png", lambda m, *a, **k: drawn.append(m.shape) or real(m, *a, **k))
+    context._FIGURE_CACHE.clear()  # as in a new process: only the study's cache folder can help
+    figures._FRAMES.clear()
+    done = CliRunner().invoke(app, ["report", str(study.out), "--format", "md", "--out", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert drawn == [] and len(list((tmp_path / "figures").glob("*.png"))) >= 3
+    assert (without_timestamps((tmp_path / "report.md").read_text(encoding="utf-8"))
+            == without_timestamps((study.out / "report.md").read_text(encoding="utf-8")))
+
+
 def test_fewer_quotes_per_code_on_request(study):
     data = load_report_data(study.out, quotes_per_code=1)
     cells = [(q.case_id, q.code_id) for q in data.quotes]

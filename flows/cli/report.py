@@ -43,7 +43,9 @@ def report(
     With --codes human or consensus, the matrices counted from those codes are written too, into
     matrices-human/ or matrices-consensus/ (same file names as matrices/, basis named in each file).
     """
+    from pipeline.report.figure_cache import CACHE_DIR as FIGURE_CACHE_DIR
     from pipeline.report.matrix_files import write_report_matrices
+    from pipeline.report.quote_chapter import CACHE_DIR as QUOTE_CACHE_DIR
     from pipeline.report.render import render_report
     from pipeline.report.study import load_report_data
 
@@ -56,7 +58,12 @@ def report(
         if codes is not CodeSourceName.machine and source.decisions == 0:
             err.print(f"No {codes.value} decisions in this study: the report counts machine proposals.",
                       highlight=False)
-        written = render_report(data, out_dir or study, templates_dir=template, formats=formats, basename=basename)
+        # A report on the run's own codes shows the run's figures and quotes: take them from the
+        # study's caches instead of drawing them again. Other codes would evict the run's entries.
+        caches = ({"figure_cache": study / FIGURE_CACHE_DIR, "quote_cache": study / QUOTE_CACHE_DIR}
+                  if codes is CodeSourceName.machine else {})
+        written = render_report(data, out_dir or study, templates_dir=template, formats=formats, basename=basename,
+                                **caches)
         # The run's matrices/ count machine proposals; a report on other codes gets its own.
         matrices = write_report_matrices(data, out_dir or study) if codes is not CodeSourceName.machine else []
     except KwaliError as exc:
