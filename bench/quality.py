@@ -8,11 +8,14 @@ and the macro-F1 over trust, temporality and roles.
     python bench/quality.py [--codebook FILE] [--json OUT] [--errors]
                             [--method rules|semantic|supervised|ensemble|ensemble+supervised|rules+supervised|all]
                             [--embedder e5|use|tfidf|st:FOLDER] [--seeds DIR]
-                            [--gold seeds|partypanel|written|all] [--train-on SET[,SET]]
+                            [--gold seeds|partypanel|written|fieldnotes|heldout|all]
+                            [--train-on SET[,SET]]
 
-Three development gold sets (bench/gold/README.md): ``seeds`` (paragraphs of the seed documents,
-the default), ``partypanel`` (real Dutch open survey answers from ../shared/external) and
-``written`` (field paragraphs written for Kwali). ``--gold all`` scores each set in turn.
+Four development gold sets (bench/gold/README.md): ``seeds`` (paragraphs of the seed documents,
+the default), ``partypanel`` (real Dutch open survey answers from ../shared/external), ``written``
+and ``fieldnotes`` (field paragraphs written for Kwali); ``--gold all`` scores each in turn. The
+held-out test set ``heldout`` is scored only when named, never trained on, and ``--errors`` is
+refused on it: it stays a measure of unseen text.
 
 Methods that learn (supervised, ensemble+supervised, and rules+supervised: a bench-only union of
 the rules and an ungated supervised model) are scored by leave-one-document-out cross-validation:
@@ -158,8 +161,6 @@ def rules_or_supervised(book, nlp, options, supervised):
 
 
 def main() -> int:
-    import time
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--codebook", type=Path, default=DEFAULT_CODEBOOK)
     parser.add_argument("--json", type=Path, help="also write the scores as JSON here")
