@@ -157,7 +157,12 @@ class RunConfig(BaseModel):
         return self.store_url or f"sqlite:///{(self.out / 'kwali.sqlite').resolve()}"
 
     def fingerprint(self, codebook_sha256: str) -> str:
-        """Hash of what decides a document's segments and tags (not where output goes)."""
+        """Hash of what decides a document's segments and tags (not where output goes).
+
+        Files the tag options name only by path count by their contents: an edited training
+        file, a model retrained by ``kwali learn`` or another model in a sentence-transformers
+        folder re-tags every document, as a changed codebook does.
+        """
         parts = {
             "ingest": self.ingest.model_dump(mode="json"),
             "segment": self.segment.model_dump(mode="json"),
@@ -165,8 +170,25 @@ class RunConfig(BaseModel):
             "tag": self.tag.model_dump(mode="json"),
             "codebook": codebook_sha256,
         }
+        contents = self._tag_file_contents()
+        if contents:  # absent otherwise, so the fingerprints of rule-only studies stay what they were
+            parts["contents"] = contents
         blob = json.dumps(parts, sort_keys=True)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+    def _tag_file_contents(self) -> dict[str, str]:
+        methods = set(self.tag.methods)
+        contents = {}
+        training = self.tag.training
+        if methods & {"supervised", "ensemble"} and training is not None and Path(training).is_file():
+            contents["training"] = hashlib.sha256(Path(training).read_bytes()).hexdigest()
+        folder = Path(self.tag.embedder[3:]) if self.tag.embedder.startswith("st:") else None
+        if methods & {"semantic", "supervised", "ensemble"} and folder is not None and folder.is_dir():
+            # Names and sizes, not bytes: model weights run to hundreds of megabytes, and a
+            # different model in the same folder differs in its files or their sizes.
+            files = sorted((str(f.relative_to(folder)), f.stat().st_size) for f in folder.rglob("*") if f.is_file())
+            contents["embedder"] = hashlib.sha256(json.dumps(files).encode("utf-8")).hexdigest()
+        return contents
 
     def save(self, folder: Path) -> Path:
         """Write the config as JSON into ``folder`` and return the file."""
