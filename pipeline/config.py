@@ -184,10 +184,9 @@ class RunConfig(BaseModel):
             contents["training"] = hashlib.sha256(Path(training).read_bytes()).hexdigest()
         folder = Path(self.tag.embedder[3:]) if self.tag.embedder.startswith("st:") else None
         if methods & {"semantic", "supervised", "ensemble"} and folder is not None and folder.is_dir():
-            # Names and sizes, not bytes: model weights run to hundreds of megabytes, and a
-            # different model in the same folder differs in its files or their sizes.
-            files = sorted((str(f.relative_to(folder)), f.stat().st_size) for f in folder.rglob("*") if f.is_file())
-            contents["embedder"] = hashlib.sha256(json.dumps(files).encode("utf-8")).hexdigest()
+            from pipeline.embed.st import folder_fingerprint  # the embedding cache's key for it, too
+
+            contents["embedder"] = folder_fingerprint(folder)
         return contents
 
     def save(self, folder: Path) -> Path:

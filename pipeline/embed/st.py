@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.embed.base import EmbedderUnavailable, Kind, normalise_rows
 
 
-def _folder_fingerprint(folder: Path) -> str:
+def folder_fingerprint(folder: Path) -> str:
     """Hash of the model folder's file names and sizes: a changed model gets a new cache key."""
     parts = sorted(f"{p.relative_to(folder).as_posix()}:{p.stat().st_size}" for p in folder.rglob("*") if p.is_file())
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
@@ -53,7 +53,7 @@ class LocalSentenceTransformer:
         self.batch_size = batch_size
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        self.name = f"st/{folder.name}-{_folder_fingerprint(folder)}"
+        self.name = f"st/{folder.name}-{folder_fingerprint(folder)}"
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         prefix = self.query_prefix if kind == "query" else self.passage_prefix
