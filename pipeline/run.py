@@ -3,8 +3,9 @@
 Steps talk through the store and pass only ids and paths: ``prepare`` records the run and lists
 the source files, ``ingest_source`` reads one file into documents and segments,
 ``annotate_documents`` tags a batch of documents, ``analyse`` writes the matrices and ``report``
-renders the report (from the frames ``analyse`` read, handed over in an ``Analysis``). Each step skips work the store already holds for the same source and
-config, so a re-run after a crash completes what is missing and nothing more.
+renders the report (from the frames ``analyse`` read, handed over in an ``Analysis``). Each step
+skips work the store already holds for the same source and config, so a re-run after a crash
+completes what is missing and nothing more.
 """
 
 from __future__ import annotations

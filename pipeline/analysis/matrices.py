@@ -431,21 +431,12 @@ def write_matrices(matrices: Matrices, out_dir: str | Path, folder: str = "matri
         sheets = {measure: _for_file(matrix, CASE_LABEL) for measure, matrix in by_measure.items()}
         if basis is not None:
             sheets["basis"] = pd.DataFrame({"basis": [basis]})
-        _write_xlsx(sheets, path)
+        # Kwali's own writer: several times faster than openpyxl, through a temporary file, and
+        # the same matrices give the same bytes (see ``pipeline.xlsx``).
+        write_xlsx(sheets, path)
         written.append(path)
     csv(matrices.cooccurrence_codes, "cooccurrence_codes.csv", "code")
     csv(matrices.cooccurrence_themes, "cooccurrence_themes.csv", "theme")
     if matrices.attribute is not None and "segments" in matrices.crosstab:
         csv(matrices.crosstab["segments"], crosstab_filename(matrices.attribute), matrices.attribute)
     return written
-
-
-def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, header row in bold and frozen, written by ``pipeline.xlsx``.
-
-    A re-run rewrites these files, and Kwali's own writer puts the plain XML parts together
-    several times faster than openpyxl's streaming mode (see ``pipeline.xlsx``). It writes a
-    temporary file first, so a killed run never leaves half a workbook, and the same matrices
-    give the same bytes.
-    """
-    write_xlsx(sheets, path)
